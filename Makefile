@@ -1,0 +1,63 @@
+# lc-recover: the front door. `make help` lists the targets.
+# Every target installs what it needs on a fresh Debian machine (idempotent), so a clean checkout
+# needs only `make demo` or `make test`.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV       := .venv
+PY         := $(VENV)/bin/python
+STAMP      := build/stamps
+MODULES    := ihs_maintenance lc_scheduler lc_queue lc_export lc_sync_report lc_orphan lc_resync
+APT_PKGS   := apache2 jython curl
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/target/release:$(PATH)
+
+.PHONY: help deps build test test-rust test-ansible lint fmt demo bench clean
+
+help: ## List the targets.
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(STAMP)/apt: Makefile
+	@mkdir -p $(STAMP)
+	@missing=""; for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+	@touch $@
+
+$(STAMP)/venv: requirements.txt
+	@mkdir -p $(STAMP)
+	@test -x $(PY) || python3 -m venv $(VENV)
+	@$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+deps: $(STAMP)/apt $(STAMP)/venv ## Install Debian packages and the Python venv (ansible-core).
+
+build: deps ## Build the release binaries and install them into the collection.
+	cargo build --release --workspace --bins
+	@mkdir -p ansible/plugins/modules build/collections/ansible_collections/connections
+	@for m in $(MODULES); do \
+	  if [ -x target/release/$$m ]; then install -m 0755 target/release/$$m ansible/plugins/modules/$$m; fi; \
+	done
+	@ln -sfn ../../../../ansible build/collections/ansible_collections/connections/dr
+
+test: build test-rust test-ansible lint ## Run every test (Rust, Ansible-level, linters).
+
+test-rust: deps
+	cargo test --workspace
+
+test-ansible: build
+	$(PY) -m pytest -q tests
+
+lint: deps ## cargo fmt --check, clippy -D warnings, ansible-lint (production profile).
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+	@if [ -d playbooks ]; then $(VENV)/bin/ansible-lint --profile production playbooks ansible; fi
+
+fmt: ## Format the Rust code.
+	cargo fmt --all
+
+clean: ## Remove build output.
+	rm -rf target build ansible/plugins/modules/[a-z]*[!l]

@@ -1,0 +1,19 @@
+//! lc_core: the library behind the `connections.dr` Ansible modules, which carry out the
+//! Connections runbook "Restore communities with remote applications".
+//!
+//! Map of the modules:
+//! - [`protocol`]: the Ansible binary-module protocol: args file in, one JSON object out.
+//! - [`secret`]: [`Secret`], a password that never prints.
+//! - [`error`]: [`Error`] `{ context, kind }`, one line at the module edge.
+//! - [`apps`]: the remote applications and how each is driven.
+//! - [`formats`]: the export XML and report layouts that are ours, in one place.
+
+pub mod apps;
+pub mod error;
+pub mod formats;
+pub mod protocol;
+pub mod secret;
+
+pub use error::{Error, ErrorKind, ProcessError, Result};
+pub use protocol::{ArgSpec, Context, Diff, Elem, Kind, Module, Opt, Outcome};
+pub use secret::Secret;
