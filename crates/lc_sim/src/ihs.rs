@@ -1,0 +1,1 @@
+//! IBM HTTP Server stand-ins (to be written).
