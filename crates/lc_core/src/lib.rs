@@ -7,12 +7,15 @@
 //! - [`error`]: [`Error`] `{ context, kind }`, one line at the module edge.
 //! - [`apps`]: the remote applications and how each is driven.
 //! - [`formats`]: the export XML and report layouts that are ours, in one place.
+//! - [`wsadmin`]: the one wsadmin runner: generated Jython 2.1 scripts, credentials in a 0600
+//!   properties file, marker-line results, one-line diagnoses.
 
 pub mod apps;
 pub mod error;
 pub mod formats;
 pub mod protocol;
 pub mod secret;
+pub mod wsadmin;
 
 pub use error::{Error, ErrorKind, ProcessError, Result};
 pub use protocol::{ArgSpec, Context, Diff, Elem, Kind, Module, Opt, Outcome};
