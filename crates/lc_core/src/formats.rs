@@ -96,3 +96,21 @@ pub mod report {
         LABELS.iter().find(|(k, _)| *k == c).map(|(_, l)| *l).unwrap_or("")
     }
 }
+
+/// The replay-queue tables printed by `CommunitiesQEventService.viewQueuedEvents…` (admin-surface.md
+/// §5 names the summary's columns; the exact layout is not public, so this one is ours): a header
+/// line, then one line per row, cells separated by [`queue::SEPARATOR`] and padded with spaces
+/// (readers split on the separator and trim). The map a view returns (its last row) has the keys
+/// below, in the same order as the columns.
+pub mod queue {
+    /// Between two cells of a line.
+    pub const SEPARATOR: &str = " | ";
+    /// `viewQueuedEventsSummary()`: one row per application.
+    pub const SUMMARY_HEADERS: &[&str] = &["App Def Id", "Number of Events", "Earliest Created"];
+    pub const SUMMARY_KEYS: &[&str] = &["remoteAppDefId", "numberOfEvents", "earliestCreated"];
+    /// `viewQueuedEventsByRemoteAppDefId` / `…ByResourceType`: one row per event.
+    pub const EVENT_HEADERS: &[&str] =
+        &["Event Id", "App Def Id", "Resource Type", "Resource Id", "Event Type", "Created"];
+    pub const EVENT_KEYS: &[&str] =
+        &["eventId", "remoteAppDefId", "resourceType", "resourceId", "eventType", "created"];
+}
