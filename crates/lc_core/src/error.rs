@@ -137,7 +137,10 @@ impl Error {
                     "rc".into(),
                     process.status.map(Value::from).unwrap_or(Value::Null),
                 );
-                m.insert("output_tail".into(), Value::from(process.output_tail.clone()));
+                m.insert(
+                    "output_tail".into(),
+                    Value::from(process.output_tail.clone()),
+                );
             }
             ErrorKind::Invalid(_) => {}
         }

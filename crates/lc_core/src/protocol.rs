@@ -225,7 +225,12 @@ impl ArgSpec {
 
     /// Validates raw task arguments (without `_ansible_*` keys) and returns them converted, with
     /// defaults filled in and aliases resolved. The error text is Ansible's own.
-    pub fn validate(&self, module: &str, raw: &Map<String, Value>, ignore_unknown: bool) -> Result<Map<String, Value>, Error> {
+    pub fn validate(
+        &self,
+        module: &str,
+        raw: &Map<String, Value>,
+        ignore_unknown: bool,
+    ) -> Result<Map<String, Value>, Error> {
         let mut out = Map::new();
         let mut unknown = BTreeSet::new();
         for (key, value) in raw {
@@ -309,7 +314,9 @@ impl ArgSpec {
             out.insert(opt.name.to_string(), value);
         }
 
-        let given = |name: &str| out.get(name).is_some_and(|v| !v.is_null()) && raw_given(raw, self.find(name));
+        let given = |name: &str| {
+            out.get(name).is_some_and(|v| !v.is_null()) && raw_given(raw, self.find(name))
+        };
         for group in &self.mutually_exclusive {
             let set: Vec<&str> = group.iter().copied().filter(|n| given(n)).collect();
             if set.len() > 1 {
@@ -417,8 +424,8 @@ pub fn to_bool(v: &Value) -> Option<bool> {
     match v {
         Value::Bool(b) => Some(*b),
         Value::Number(n) => match n.as_f64() {
-            Some(x) if x == 1.0 => Some(true),
-            Some(x) if x == 0.0 => Some(false),
+            Some(x) if (x - 1.0).abs() < f64::EPSILON => Some(true),
+            Some(x) if x.abs() < f64::EPSILON => Some(false),
             _ => None,
         },
         Value::String(s) => {
@@ -447,7 +454,12 @@ fn to_int(name: &str, v: &Value) -> Result<Value, Error> {
         Value::Number(n) if n.is_i64() || n.is_u64() => Ok(v.clone()),
         Value::Number(n) => match n.as_f64() {
             Some(x) if x.fract() == 0.0 && x.abs() < 9.0e15 => Ok(Value::from(x as i64)),
-            _ => Err(convert_err(name, v, "int", format!("{n} cannot be converted to an int"))),
+            _ => Err(convert_err(
+                name,
+                v,
+                "int",
+                format!("{n} cannot be converted to an int"),
+            )),
         },
         Value::String(s) => s.trim().parse::<i64>().map(Value::from).map_err(|_| {
             convert_err(
@@ -457,7 +469,12 @@ fn to_int(name: &str, v: &Value) -> Result<Value, Error> {
                 format!("invalid literal for int() with base 10: '{s}'"),
             )
         }),
-        other => Err(convert_err(name, v, "int", format!("{} cannot be converted to an int", type_name(other)))),
+        other => Err(convert_err(
+            name,
+            v,
+            "int",
+            format!("{} cannot be converted to an int", type_name(other)),
+        )),
     }
 }
 
@@ -471,7 +488,9 @@ fn to_str(name: &str, v: &Value) -> Result<Value, Error> {
 
 fn expand_home(s: &str) -> String {
     match (s.strip_prefix('~'), std::env::var("HOME")) {
-        (Some(rest), Ok(home)) if rest.is_empty() || rest.starts_with('/') => format!("{home}{rest}"),
+        (Some(rest), Ok(home)) if rest.is_empty() || rest.starts_with('/') => {
+            format!("{home}{rest}")
+        }
         _ => s.to_string(),
     }
 }
@@ -544,7 +563,9 @@ pub fn parse_args_json(text: &str) -> Result<Invocation, Error> {
     let value: Value = serde_json::from_str(text)
         .map_err(|e| Error::invalid(format!("the arguments file is not valid JSON: {e}")))?;
     let Value::Object(map) = value else {
-        return Err(Error::invalid("the arguments file does not hold a JSON object"));
+        return Err(Error::invalid(
+            "the arguments file does not hold a JSON object",
+        ));
     };
     // Older ansible-core wraps everything in ANSIBLE_MODULE_ARGS.
     let map = match map.get("ANSIBLE_MODULE_ARGS") {
@@ -560,7 +581,9 @@ pub fn parse_args_json(text: &str) -> Result<Invocation, Error> {
             "_ansible_diff" => ctx.diff = to_bool(&v).unwrap_or(false),
             "_ansible_ignore_unknown_opts" => ignore_unknown = to_bool(&v).unwrap_or(false),
             "_ansible_verbosity" => ctx.verbosity = v.as_u64().unwrap_or(0),
-            "_ansible_tmpdir" => ctx.tmpdir = v.as_str().filter(|s| !s.is_empty()).map(PathBuf::from),
+            "_ansible_tmpdir" => {
+                ctx.tmpdir = v.as_str().filter(|s| !s.is_empty()).map(PathBuf::from)
+            }
             k if k.starts_with("_ansible_") => {}
             _ => {
                 args.insert(k, v);
@@ -579,18 +602,27 @@ pub fn run<M: Module>() -> ExitCode {
     let path = std::env::args_os().nth(1);
     let result = match path {
         None => failed_result(
-            &format!("{} is an Ansible module: run it with the path of a JSON arguments file", M::NAME),
+            &format!(
+                "{} is an Ansible module: run it with the path of a JSON arguments file",
+                M::NAME
+            ),
             Map::new(),
         ),
         Some(p) => match std::fs::read_to_string(&p) {
             Ok(text) => run_text::<M>(&text),
             Err(e) => failed_result(
-                &format!("cannot read the arguments file {}: {e}", PathBuf::from(&p).display()),
+                &format!(
+                    "cannot read the arguments file {}: {e}",
+                    PathBuf::from(&p).display()
+                ),
                 Map::new(),
             ),
         },
     };
-    let failed = result.get("failed").and_then(Value::as_bool).unwrap_or(false);
+    let failed = result
+        .get("failed")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
     emit(&Value::Object(result));
     if failed {
         ExitCode::FAILURE
@@ -626,7 +658,9 @@ pub fn run_text<M: Module>(text: &str) -> Map<String, Value> {
             let masked = spec.masked(&args);
             let options = serde_json::from_value::<M::Options>(Value::Object(args));
             let mut r = match options {
-                Err(e) => failed_result(&format!("invalid options for {}: {e}", M::NAME), Map::new()),
+                Err(e) => {
+                    failed_result(&format!("invalid options for {}: {e}", M::NAME), Map::new())
+                }
                 Ok(options) => match M::run(options, &inv.ctx) {
                     Ok(out) => success_result(out),
                     Err(e) => {
@@ -656,7 +690,10 @@ fn success_result(out: Outcome) -> Map<String, Value> {
         m.insert("msg".into(), Value::from(msg));
     }
     if let Some(diff) = out.diff {
-        m.insert("diff".into(), serde_json::to_value(diff).unwrap_or(Value::Null));
+        m.insert(
+            "diff".into(),
+            serde_json::to_value(diff).unwrap_or(Value::Null),
+        );
     }
     m
 }

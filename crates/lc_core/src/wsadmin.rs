@@ -61,7 +61,7 @@ pub struct Script {
     /// Admin scripts to `execfile`, in order (e.g. `communitiesAdmin.py`).
     pub loads: Vec<&'static str>,
     /// The Jython 2.1 body; reads its values from `ARGS` (a list of strings).
-    pub body: &'static str,
+    pub body: std::borrow::Cow<'static, str>,
     /// The values the body reads, in order.
     pub args: Vec<String>,
     /// Seconds of SOAP request timeout to ask for (`com.ibm.SOAP.requestTimeout`), for long calls.
@@ -108,13 +108,24 @@ def lcr_error_text(e):
 class LcrStop:
     pass
 
-def lcr_load(name):
+LCR_LOADED = {}
+
+def lcr_try_load(name):
     import os
+    if LCR_LOADED.has_key(name):
+        return 1
     if not os.path.exists(name):
-        lcr_out("missing_script", [name, os.getcwd()])
-        raise LcrStop()
+        return 0
     lcr_call("execfile(" + name + ")")
     execfile(name, globals())
+    LCR_LOADED[name] = 1
+    return 1
+
+def lcr_load(name):
+    import os
+    if not lcr_try_load(name):
+        lcr_out("missing_script", [name, os.getcwd()])
+        raise LcrStop()
 "#;
 
 /// Runs once the body is defined: loads the admin scripts and calls `main()`.
@@ -127,10 +138,10 @@ except LcrStop:
 "#;
 
 impl Script {
-    pub fn new(body: &'static str) -> Self {
+    pub fn new(body: impl Into<std::borrow::Cow<'static, str>>) -> Self {
         Script {
             loads: Vec::new(),
-            body,
+            body: body.into(),
             args: Vec::new(),
             request_timeout: None,
         }
@@ -165,10 +176,11 @@ impl Script {
     /// The full Jython text: prelude, loads, body, postlude.
     pub fn text(&self, batch_mode: bool) -> String {
         let mut s = String::from(PRELUDE);
-        s.push_str("\ndef lcr_loads():\n");
         if batch_mode {
-            s.push_str("    global batchMode\n    batchMode = 1\n");
+            // Connect to the first service instead of asking which (admin-surface.md §3).
+            s.push_str("\nbatchMode = 1\n");
         }
+        s.push_str("\ndef lcr_loads():\n");
         if self.loads.is_empty() {
             s.push_str("    pass\n");
         }
@@ -176,7 +188,7 @@ impl Script {
             s.push_str(&format!("    lcr_load(\"{l}\")\n"));
         }
         s.push('\n');
-        s.push_str(self.body);
+        s.push_str(&self.body);
         s.push_str(POSTLUDE);
         s
     }
@@ -310,7 +322,8 @@ pub fn diagnose(
     let target = format!(
         "{}:{}",
         args.host.as_deref().unwrap_or("localhost"),
-        args.port.map_or_else(|| "8879".to_string(), |p| p.to_string())
+        args.port
+            .map_or_else(|| "8879".to_string(), |p| p.to_string())
     );
     if let Some(r) = records.iter().find(|r| r.tag == "missing_script") {
         return Some(format!(
@@ -472,7 +485,12 @@ pub fn validate(args: &WsadminArgs) -> Result<()> {
     }
     static HOST: OnceLock<regex::Regex> = OnceLock::new();
     if let Some(h) = &args.host {
-        if !re(r"^[A-Za-z0-9]([A-Za-z0-9.\-]{0,252})$|^\[?[0-9A-Fa-f:.]+\]?$", &HOST).is_match(h) {
+        if !re(
+            r"^[A-Za-z0-9]([A-Za-z0-9.\-]{0,252})$|^\[?[0-9A-Fa-f:.]+\]?$",
+            &HOST,
+        )
+        .is_match(h)
+        {
             return Err(Error::invalid(format!(
                 "host must be a host name or an IP address, got {h:?}"
             )));
@@ -483,11 +501,15 @@ pub fn validate(args: &WsadminArgs) -> Result<()> {
     }
     if let Some(u) = &args.user {
         if u.is_empty() || u.chars().any(|c| c.is_control()) {
-            return Err(Error::invalid("user must be a non-empty name without control characters"));
+            return Err(Error::invalid(
+                "user must be a non-empty name without control characters",
+            ));
         }
     }
     if args.password.is_some() && args.user.is_none() {
-        return Err(Error::invalid("password is given but user is not: give both or neither"));
+        return Err(Error::invalid(
+            "password is given but user is not: give both or neither",
+        ));
     }
     if args.service_index == Some(0) {
         return Err(Error::invalid("service_index counts from 1, got 0"));
@@ -689,8 +711,12 @@ fn execute(mut cmd: Command, args: &WsadminArgs, shown: &str) -> Result<RawRun> 
     };
     // Whatever the script left running in its group goes too, so that readers see EOF.
     kill_group(pgid);
-    let mut text = out.map(|h| h.join().unwrap_or_default()).unwrap_or_default();
-    let err_text = err.map(|h| h.join().unwrap_or_default()).unwrap_or_default();
+    let mut text = out
+        .map(|h| h.join().unwrap_or_default())
+        .unwrap_or_default();
+    let err_text = err
+        .map(|h| h.join().unwrap_or_default())
+        .unwrap_or_default();
     if !err_text.is_empty() {
         if !text.ends_with('\n') && !text.is_empty() {
             text.push('\n');
@@ -814,7 +840,9 @@ mod tests {
 
     fn args() -> WsadminArgs {
         WsadminArgs {
-            wsadmin_path: PathBuf::from("/opt/IBM/WebSphere/AppServer/profiles/Dmgr01/bin/wsadmin.sh"),
+            wsadmin_path: PathBuf::from(
+                "/opt/IBM/WebSphere/AppServer/profiles/Dmgr01/bin/wsadmin.sh",
+            ),
             host: Some("dmgr.example.com".into()),
             port: Some(8879),
             conntype: None,
@@ -845,7 +873,8 @@ mod tests {
         assert_eq!(m["status"], "SCHEDULED");
         assert_eq!(m["nextFireTime"], "Thu Nov 26 03:30:00 UTC 2026");
         assert_eq!(m.len(), 4);
-        let p = parse_java_map("{u'status': u'SUSPENDED', u'taskName': u'LifecycleRetryQueuedEvents'}");
+        let p =
+            parse_java_map("{u'status': u'SUSPENDED', u'taskName': u'LifecycleRetryQueuedEvents'}");
         assert_eq!(p["status"], "SUSPENDED");
     }
 

@@ -1,0 +1,255 @@
+//! The lc_export module: options, the generated script and how its output becomes a result.
+//!
+//! Each application writes its export under a temporary name in `dest_dir`; once the run is
+//! over and the file reads as a complete export, it is renamed to `<App>.xml`. A run that dies
+//! part way never leaves a half-written `<App>.xml` behind.
+
+use lc_core::apps::{App, APPS};
+use lc_core::wsadmin::{self, Script, WsadminArgs};
+use lc_core::{ArgSpec, Context, Elem, Error, Module, Opt, Outcome};
+use std::path::{Path, PathBuf};
+
+pub struct Export;
+
+#[derive(Debug, serde::Deserialize)]
+pub struct Options {
+    pub applications: Option<Vec<String>>,
+    pub dest_dir: String,
+    pub request_timeout: u64,
+    #[serde(flatten)]
+    pub wsadmin: WsadminArgs,
+}
+
+/// One exported file, as returned in `exports`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Exported {
+    pub application: String,
+    pub path: String,
+    /// Whether the file is on this host; an app running on another node writes it there.
+    pub local: bool,
+    pub bytes: Option<u64>,
+    pub sha256: Option<String>,
+    pub resources: Option<u64>,
+    pub changed: bool,
+}
+
+/// The temporary name an export is written under before it is renamed into place.
+pub fn partial_name(app: &str) -> String {
+    format!(".{app}.xml.partial")
+}
+
+/// The Jython text: a dispatch over the fixed application table, then the export loop.
+/// ARGS: optional (1|0), then pairs of app id and absolute temporary path.
+pub fn body() -> String {
+    let mut s = String::from("def lcr_export(app, path):\n");
+    for a in APPS {
+        let extra = a
+            .export_extra
+            .map_or(String::new(), |e| format!(", \"{e}\""));
+        s.push_str(&format!(
+            "    if app == \"{id}\":\n        lcr_call(\"{svc}.exportSyncedResourceInfo({id})\")\n        return {svc}.exportSyncedResourceInfo(path, \"community\"{extra})\n",
+            id = a.id,
+            svc = a.service,
+        ));
+    }
+    s.push_str("    raise ValueError(\"unknown application \" + app)\n\ndef lcr_script_of(app):\n");
+    for a in APPS {
+        s.push_str(&format!(
+            "    if app == \"{}\":\n        return \"{}\"\n",
+            a.id, a.admin_script
+        ));
+    }
+    s.push_str("    return \"\"\n");
+    s.push_str(
+        r#"
+def lcr_main():
+    lcr_loads()
+    optional = ARGS[0]
+    i = 1
+    while i + 1 < len(ARGS):
+        app = ARGS[i]
+        path = ARGS[i + 1]
+        i = i + 2
+        script = lcr_script_of(app)
+        if optional == "1":
+            if not lcr_try_load(script):
+                lcr_out("skipped", [app, script + " is not in this profile"])
+                continue
+            try:
+                r = lcr_export(app, path)
+            except:
+                lcr_out("skipped", [app, "export failed: " + lcr_error_text(sys.exc_info()[1])])
+                continue
+        else:
+            lcr_load(script)
+            r = lcr_export(app, path)
+        lcr_out("exported", [app, path, r])
+"#,
+    );
+    s
+}
+
+impl Module for Export {
+    const NAME: &'static str = "lc_export";
+    type Options = Options;
+
+    fn spec() -> ArgSpec {
+        ArgSpec::new()
+            .opt(Opt::list("applications", Elem::Str))
+            .opt(Opt::str("dest_dir").required())
+            .opt(Opt::int("request_timeout").default(0))
+            .opts(wsadmin::options())
+    }
+
+    fn run(o: Options, ctx: &Context) -> Result<Outcome, Error> {
+        wsadmin::check_remote_path("dest_dir", &o.dest_dir)?;
+        let dest = o.dest_dir.trim_end_matches('/').to_string();
+        let dest = if dest.is_empty() {
+            "/".to_string()
+        } else {
+            dest
+        };
+        let (apps, optional): (Vec<&'static App>, bool) = match &o.applications {
+            Some(list) if !list.is_empty() => {
+                (lc_core::apps::validate_ids("applications", list)?, false)
+            }
+            _ => (APPS.iter().collect(), true),
+        };
+        let final_path = |a: &App| format!("{dest}/{}.xml", a.id);
+        let partial_path = |a: &App| format!("{dest}/{}", partial_name(a.id));
+        if ctx.check_mode {
+            let planned: Vec<Exported> = apps
+                .iter()
+                .map(|a| Exported {
+                    application: a.id.to_string(),
+                    path: final_path(a),
+                    local: Path::new(&dest).is_dir(),
+                    bytes: None,
+                    sha256: None,
+                    resources: None,
+                    changed: true,
+                })
+                .collect();
+            return Ok(Outcome::new(!planned.is_empty())
+                .msg(format!(
+                    "would export {} application(s) to {dest}",
+                    planned.len()
+                ))
+                .with("exports", &planned)
+                .with("skipped", Vec::<String>::new()));
+        }
+        if let Ok(meta) = std::fs::metadata(&dest) {
+            if !meta.is_dir() {
+                return Err(Error::invalid(format!(
+                    "dest_dir {dest} is not a directory"
+                )));
+            }
+        } else {
+            std::fs::create_dir_all(&dest)
+                .map_err(|e| Error::io(&dest, e).context("creating dest_dir"))?;
+        }
+        let mut script = Script::new(body())
+            .load(lc_core::apps::COMMUNITIES_SCRIPT)
+            .arg(if optional { "1" } else { "0" })
+            .request_timeout(o.request_timeout);
+        for a in &apps {
+            // A stale partial file from an earlier, interrupted run must not be mistaken for this one.
+            let _ = std::fs::remove_file(partial_path(a));
+            script = script.arg(a.id).arg(partial_path(a));
+        }
+        let out = wsadmin::run(&o.wsadmin, &script, ctx.tmpdir.as_deref());
+        let out = match out {
+            Ok(out) => out,
+            Err(e) => {
+                for a in &apps {
+                    let _ = std::fs::remove_file(partial_path(a));
+                }
+                return Err(e);
+            }
+        };
+        let mut exports = Vec::new();
+        for r in out.tagged("exported") {
+            let app = lc_core::apps::by_id(r.field(0)).ok_or_else(|| {
+                Error::invalid(format!(
+                    "wsadmin reported an unknown application {:?}",
+                    r.field(0)
+                ))
+            })?;
+            exports.push(settle(app, &partial_path(app), &final_path(app))?);
+        }
+        let skipped: Vec<Skipped> = out
+            .tagged("skipped")
+            .map(|r| Skipped {
+                application: r.field(0).to_string(),
+                reason: r.field(1).to_string(),
+            })
+            .collect();
+        if exports.is_empty() {
+            return Err(Error::invalid(format!(
+                "no application was exported: {}",
+                skipped
+                    .iter()
+                    .map(|s| format!("{}: {}", s.application, s.reason))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )));
+        }
+        let changed = exports.iter().any(|e| e.changed);
+        let resources: u64 = exports.iter().filter_map(|e| e.resources).sum();
+        Ok(Outcome::new(changed)
+            .msg(format!(
+                "exported {} application(s), {resources} resources, to {dest}",
+                exports.len()
+            ))
+            .with("exports", &exports)
+            .with("skipped", &skipped))
+    }
+}
+
+/// An application left out of a default (every application) export, and why.
+#[derive(Debug, serde::Serialize)]
+pub struct Skipped {
+    pub application: String,
+    pub reason: String,
+}
+
+/// Checks a finished partial export and renames it into place; `changed` when it differs from
+/// the file it replaces.
+fn settle(app: &App, partial: &str, final_path: &str) -> Result<Exported, Error> {
+    let p = PathBuf::from(partial);
+    if !p.exists() {
+        // The application runs on another node: the file is on that node's host.
+        return Ok(Exported {
+            application: app.id.to_string(),
+            path: partial.to_string(),
+            local: false,
+            bytes: None,
+            sha256: None,
+            resources: None,
+            changed: true,
+        });
+    }
+    let summary = lc_core::export::summarize(&p)
+        .map_err(|e| e.context(format!("checking the export of {}", app.id)))?;
+    if summary.application != app.id {
+        return Err(Error::invalid(format!(
+            "the export of {} names the application {:?}",
+            app.id, summary.application
+        )));
+    }
+    let before = lc_core::export::summarize(Path::new(final_path))
+        .ok()
+        .map(|s| s.sha256);
+    let changed = before.as_deref() != Some(summary.sha256.as_str());
+    std::fs::rename(&p, final_path)
+        .map_err(|e| Error::io(final_path, e).context("moving the export into place"))?;
+    Ok(Exported {
+        application: app.id.to_string(),
+        path: final_path.to_string(),
+        local: true,
+        bytes: Some(summary.bytes),
+        sha256: Some(summary.sha256),
+        resources: Some(summary.resources),
+        changed,
+    })
+}

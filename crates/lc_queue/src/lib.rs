@@ -1,0 +1,225 @@
+//! The lc_queue module: options, the generated script and how its output becomes a result.
+
+use lc_core::wsadmin::{self, Script, WsadminArgs};
+use lc_core::{ArgSpec, Context, Elem, Error, Module, Opt, Outcome};
+use std::collections::BTreeMap;
+
+pub struct Queue;
+
+#[derive(Debug, serde::Deserialize)]
+pub struct Options {
+    pub state: String,
+    pub remote_apps: Option<Vec<String>>,
+    pub resource_type: Option<String>,
+    pub resource_id: Option<String>,
+    #[serde(flatten)]
+    pub wsadmin: WsadminArgs,
+}
+
+/// ARGS: check (1|0), scope (apps|type|id|none), then the app ids, or the resource id.
+/// The queue summary is printed between `begin`/`end` records so that its table can be read
+/// whether the admin object prints from Jython or from Java.
+pub const BODY: &str = r#"
+def lcr_summary(label):
+    lcr_out("begin", [label])
+    lcr_call("CommunitiesQEventService.viewQueuedEventsSummary")
+    CommunitiesQEventService.viewQueuedEventsSummary()
+    lcr_out("end", [label])
+
+def lcr_main():
+    lcr_loads()
+    check = ARGS[0]
+    scope = ARGS[1]
+    values = ARGS[2:]
+    lcr_summary("before")
+    if check == "1" or scope == "none":
+        return
+    if scope == "apps":
+        for app in values:
+            lcr_call("CommunitiesQEventService.clearQueuedEventsByRemoteAppDefId(" + app + ")")
+            n = CommunitiesQEventService.clearQueuedEventsByRemoteAppDefId(app)
+            lcr_out("cleared", [app, n])
+    if scope == "type":
+        lcr_call("CommunitiesQEventService.clearQueuedEventsByResourceType(community)")
+        n = CommunitiesQEventService.clearQueuedEventsByResourceType("community")
+        lcr_out("cleared", ["*", n])
+    if scope == "id":
+        lcr_call("CommunitiesQEventService.clearQueuedEventsByResourceId(community, " + values[0] + ")")
+        n = CommunitiesQEventService.clearQueuedEventsByResourceId("community", values[0])
+        lcr_out("cleared", ["*", n])
+    lcr_summary("after")
+"#;
+
+impl Module for Queue {
+    const NAME: &'static str = "lc_queue";
+    type Options = Options;
+
+    fn spec() -> ArgSpec {
+        ArgSpec::new()
+            .opt(
+                Opt::str("state")
+                    .default("status")
+                    .choices(&["cleared", "status"]),
+            )
+            .opt(Opt::list("remote_apps", Elem::Str))
+            .opt(Opt::str("resource_type").choices(&["community"]))
+            .opt(Opt::str("resource_id"))
+            .mutually_exclusive(&["remote_apps", "resource_type", "resource_id"])
+            .opts(wsadmin::options())
+    }
+
+    fn run(o: Options, ctx: &Context) -> Result<Outcome, Error> {
+        let (scope, values): (&str, Vec<String>) = match (&o.remote_apps, &o.resource_type, &o.resource_id) {
+            (Some(apps), _, _) => {
+                let apps = lc_core::apps::validate_ids("remote_apps", apps)?;
+                if apps.is_empty() {
+                    return Err(Error::invalid("remote_apps is empty: name at least one application id"));
+                }
+                ("apps", apps.iter().map(|a| a.id.to_string()).collect())
+            }
+            (None, Some(_), _) => ("type", Vec::new()),
+            (None, None, Some(id)) => {
+                if !wsadmin::is_uuid(id) {
+                    return Err(Error::invalid(format!(
+                        "resource_id must be a community UUID, got {id:?}"
+                    )));
+                }
+                ("id", vec![id.clone()])
+            }
+            (None, None, None) if o.state == "cleared" => {
+                return Err(Error::invalid(
+                    "state is cleared but none of remote_apps, resource_type, resource_id says what to clear",
+                ))
+            }
+            (None, None, None) => ("none", Vec::new()),
+        };
+        let script = Script::new(BODY)
+            .load(lc_core::apps::COMMUNITIES_SCRIPT)
+            .arg(if ctx.check_mode { "1" } else { "0" })
+            .arg(scope)
+            .args(values.clone());
+        let out = wsadmin::run(&o.wsadmin, &script, ctx.tmpdir.as_deref())?;
+        interpret(&o, ctx, scope, &values, &out)
+    }
+}
+
+/// Reads the summary table printed between the `begin`/`end` records labelled `label`: every
+/// line whose first word is a known application id and whose next word is a count.
+pub fn summary(out: &wsadmin::Output, label: &str) -> Option<BTreeMap<String, u64>> {
+    let mut inside = false;
+    let mut found = false;
+    let mut counts = BTreeMap::new();
+    for line in out.text.lines() {
+        let records = wsadmin::parse_records(line);
+        if let Some(r) = records.first() {
+            if r.tag == "begin" && r.field(0) == label {
+                inside = true;
+                found = true;
+            } else if r.tag == "end" && r.field(0) == label {
+                inside = false;
+            }
+            continue;
+        }
+        if !inside {
+            continue;
+        }
+        let mut words = line
+            .split(|c: char| c.is_whitespace() || c == '|')
+            .filter(|w| !w.is_empty());
+        if let (Some(app), Some(n)) = (words.next(), words.next()) {
+            if let (Some(app), Ok(n)) = (lc_core::apps::by_id(app), n.parse::<u64>()) {
+                *counts.entry(app.id.to_string()).or_insert(0) += n;
+            }
+        }
+    }
+    found.then_some(counts)
+}
+
+fn interpret(
+    o: &Options,
+    ctx: &Context,
+    scope: &str,
+    values: &[String],
+    out: &wsadmin::Output,
+) -> Result<Outcome, Error> {
+    let before = summary(out, "before").ok_or_else(|| {
+        Error::invalid("viewQueuedEventsSummary printed no table that could be read")
+    })?;
+    let in_scope = |app: &str| match scope {
+        "apps" => values.iter().any(|v| v == app),
+        _ => true,
+    };
+    let total = |m: &BTreeMap<String, u64>| m.values().sum::<u64>();
+    let mut result = Outcome::new(false).with("queued_before", &before);
+    if o.state == "status" {
+        return Ok(result
+            .msg(format!("{} queued events", total(&before)))
+            .with("queued_after", &before));
+    }
+    if ctx.check_mode {
+        let would: BTreeMap<String, u64> = match scope {
+            "id" => BTreeMap::new(),
+            _ => before
+                .iter()
+                .filter(|(app, _)| in_scope(app))
+                .map(|(a, n)| (a.clone(), *n))
+                .collect(),
+        };
+        let n = total(&would);
+        let msg = if scope == "id" {
+            result.changed = before.values().any(|n| *n > 0);
+            format!(
+                "would clear the queued events of community {} (the queue views give no count per community)",
+                values[0]
+            )
+        } else {
+            result.changed = n > 0;
+            format!("would clear {n} queued events")
+        };
+        return Ok(result
+            .msg(msg)
+            .with("cleared", &would)
+            .with("cleared_total", n)
+            .with("queued_after", &before));
+    }
+    let after = summary(out, "after").ok_or_else(|| {
+        Error::invalid("viewQueuedEventsSummary after clearing printed no table that could be read")
+    })?;
+    let mut cleared = BTreeMap::new();
+    let mut reported_total = 0u64;
+    for r in out.tagged("cleared") {
+        let n: u64 = r.field(1).trim().parse().map_err(|_| {
+            Error::invalid(format!(
+                "the clear call for {} returned {:?}, not a count",
+                r.field(0),
+                r.field(1)
+            ))
+        })?;
+        reported_total += n;
+        if r.field(0) != "*" {
+            cleared.insert(r.field(0).to_string(), n);
+        }
+    }
+    if scope != "apps" {
+        // Per-application figures from the summaries; the call's own total is authoritative.
+        for (app, n) in &before {
+            let left = after.get(app).copied().unwrap_or(0);
+            if *n > left {
+                cleared.insert(app.clone(), n - left);
+            }
+        }
+    }
+    let left_in_scope: u64 = after
+        .iter()
+        .filter(|(a, _)| in_scope(a) && scope != "id")
+        .map(|(_, n)| *n)
+        .sum();
+    result.changed = reported_total > 0;
+    Ok(result
+        .msg(format!(
+            "cleared {reported_total} queued events; {left_in_scope} left in scope"
+        ))
+        .with("cleared", &cleared)
+        .with("cleared_total", reported_total)
+        .with("queued_after", &after))
+}

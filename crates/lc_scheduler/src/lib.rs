@@ -1,0 +1,181 @@
+//! The lc_scheduler module: options, the generated script and how its output becomes a result.
+
+use lc_core::wsadmin::{self, Script, WsadminArgs};
+use lc_core::{ArgSpec, Context, Error, Module, Opt, Outcome};
+
+pub struct Scheduler;
+
+#[derive(Debug, serde::Deserialize)]
+pub struct Options {
+    pub task: String,
+    pub state: String,
+    #[serde(flatten)]
+    pub wsadmin: WsadminArgs,
+}
+
+/// Task names the documentation gives for CommunitiesScheduler.
+pub const TASKS: &[&str] = &["LifecycleRetryQueuedEvents", "EventLogCleanup"];
+
+impl Module for Scheduler {
+    const NAME: &'static str = "lc_scheduler";
+    type Options = Options;
+
+    fn spec() -> ArgSpec {
+        ArgSpec::new()
+            .opt(
+                Opt::str("task")
+                    .default("LifecycleRetryQueuedEvents")
+                    .choices(TASKS),
+            )
+            .opt(
+                Opt::str("state")
+                    .default("status")
+                    .choices(&["paused", "resumed", "status"]),
+            )
+            .opts(wsadmin::options())
+    }
+
+    fn run(o: Options, ctx: &Context) -> Result<Outcome, Error> {
+        // One run: the script reads the status itself and changes the task only when needed.
+        let check = if ctx.check_mode { "1" } else { "0" };
+        let script = Script::new(BODY)
+            .load(lc_core::apps::COMMUNITIES_SCRIPT)
+            .args([o.task.as_str(), o.state.as_str(), check]);
+        let out = wsadmin::run(&o.wsadmin, &script, ctx.tmpdir.as_deref())?;
+        interpret(&o, ctx, &out)
+    }
+}
+
+/// Reads the task, changes it only when needed, reads it again. ARGS: task, wanted state
+/// (paused|resumed|status), check mode (1|0). The scheduler object is `CommunitiesScheduler`,
+/// or `CommunitiesSchedulerService` where only that older name is defined.
+pub const BODY: &str = r#"
+def lcr_details(s, name, task):
+    lcr_call(name + ".getTaskDetails")
+    d = s.getTaskDetails(task)
+    lcr_out("details", [d])
+    st = None
+    try:
+        st = d.get("status")
+    except:
+        st = None
+    if st is None:
+        text = str(d)
+        i = text.find("status=")
+        if i >= 0:
+            st = text[i + 7:]
+            for sep in [",", "}"]:
+                j = st.find(sep)
+                if j >= 0:
+                    st = st[:j]
+    return str(st).strip()
+
+def lcr_main():
+    lcr_loads()
+    try:
+        s = CommunitiesScheduler
+        name = "CommunitiesScheduler"
+    except NameError:
+        s = CommunitiesSchedulerService
+        name = "CommunitiesSchedulerService"
+    lcr_out("object", [name])
+    task = ARGS[0]
+    want = ARGS[1]
+    check = ARGS[2]
+    status = lcr_details(s, name, task)
+    if want == "status" or check == "1":
+        return
+    if want == "paused" and status != "SUSPENDED":
+        lcr_call(name + ".pauseSchedulingTask")
+        r = s.pauseSchedulingTask(task)
+        lcr_out("returned", [name + ".pauseSchedulingTask", r])
+        lcr_details(s, name, task)
+    if want == "resumed" and status == "SUSPENDED":
+        lcr_call(name + ".resumeSchedulingTask")
+        r = s.resumeSchedulingTask(task)
+        lcr_out("returned", [name + ".resumeSchedulingTask", r])
+        lcr_details(s, name, task)
+"#;
+
+fn interpret(o: &Options, ctx: &Context, out: &wsadmin::Output) -> Result<Outcome, Error> {
+    let details: Vec<_> = out
+        .tagged("details")
+        .map(|r| wsadmin::parse_java_map(r.field(0)))
+        .collect();
+    let first = details.first().ok_or_else(|| {
+        Error::invalid(format!(
+            "getTaskDetails(\"{}\") printed nothing that could be read",
+            o.task
+        ))
+    })?;
+    let status_before = first.get("status").cloned().unwrap_or_default();
+    if status_before.is_empty() {
+        return Err(Error::invalid(format!(
+            "getTaskDetails(\"{}\") gave no status: {}",
+            o.task,
+            out.tagged("details").next().map_or("", |r| r.field(0))
+        )));
+    }
+    if let Some(r) = out.tagged("returned").find(|r| r.field(1).trim() != "1") {
+        return Err(Error::invalid(format!(
+            "{}(\"{}\") returned {} (failure); the task is {}",
+            r.field(0),
+            o.task,
+            r.field(1).trim(),
+            details
+                .last()
+                .and_then(|d| d.get("status"))
+                .map_or("unknown", |s| s.as_str())
+        )));
+    }
+    let wants_change = match o.state.as_str() {
+        "paused" => status_before != "SUSPENDED",
+        "resumed" => status_before == "SUSPENDED",
+        _ => false,
+    };
+    let last = details.last().unwrap_or(first);
+    let status = if ctx.check_mode && wants_change {
+        if o.state == "paused" {
+            "SUSPENDED"
+        } else {
+            "SCHEDULED"
+        }
+        .to_string()
+    } else {
+        last.get("status").cloned().unwrap_or_default()
+    };
+    if !ctx.check_mode && wants_change {
+        let expected = if o.state == "paused" {
+            "SUSPENDED"
+        } else {
+            "SCHEDULED"
+        };
+        // A run in progress may still show RUNNING after a pause; SUSPENDED takes over once it ends.
+        if status != expected && !(o.state == "paused" && status == "RUNNING") {
+            return Err(Error::invalid(format!(
+                "{} \"{}\" was asked to be {} but getTaskDetails still says {status}",
+                out.tagged("object")
+                    .next()
+                    .map_or("scheduler", |r| r.field(0)),
+                o.task,
+                o.state
+            )));
+        }
+    }
+    let verb = match (o.state.as_str(), wants_change) {
+        ("paused", true) => "paused",
+        ("resumed", true) => "resumed",
+        ("status", _) => "read",
+        _ => "left as it was",
+    };
+    Ok(Outcome::new(wants_change)
+        .msg(format!("{} {verb}: {status_before} -> {status}", o.task))
+        .with("task", &o.task)
+        .with("status_before", &status_before)
+        .with("status", &status)
+        .with("next_fire_time", last.get("nextFireTime"))
+        .with(
+            "scheduler_object",
+            out.tagged("object").next().map(|r| r.field(0).to_string()),
+        ))
+}
