@@ -9,9 +9,11 @@
 //! - [`formats`]: the export XML and report layouts that are ours, in one place.
 //! - [`wsadmin`]: the one wsadmin runner: generated Jython 2.1 scripts, credentials in a 0600
 //!   properties file, marker-line results, one-line diagnoses.
+//! - [`export`]: the export XML reader: application, resource count, size and SHA-256 in one pass.
 
 pub mod apps;
 pub mod error;
+pub mod export;
 pub mod formats;
 pub mod protocol;
 pub mod secret;
