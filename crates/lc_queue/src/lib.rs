@@ -103,15 +103,16 @@ impl Module for Queue {
     }
 }
 
-/// Reads the summary table printed between the `begin`/`end` records labelled `label`: every
-/// line whose first word is a known application id and whose next word is a count.
+/// Reads the summary table printed between the `begin`/`end` records labelled `label`. The
+/// columns are found by their headers (`lc_core::formats::queue`), not by position.
 pub fn summary(out: &wsadmin::Output, label: &str) -> Option<BTreeMap<String, u64>> {
+    use lc_core::formats::queue::{SEPARATOR, SUMMARY_HEADERS};
     let mut inside = false;
     let mut found = false;
+    let mut columns: Option<(usize, usize)> = None;
     let mut counts = BTreeMap::new();
     for line in out.text.lines() {
-        let records = wsadmin::parse_records(line);
-        if let Some(r) = records.first() {
+        if let Some(r) = wsadmin::parse_records(line).first() {
             if r.tag == "begin" && r.field(0) == label {
                 inside = true;
                 found = true;
@@ -123,13 +124,19 @@ pub fn summary(out: &wsadmin::Output, label: &str) -> Option<BTreeMap<String, u6
         if !inside {
             continue;
         }
-        let mut words = line
-            .split(|c: char| c.is_whitespace() || c == '|')
-            .filter(|w| !w.is_empty());
-        if let (Some(app), Some(n)) = (words.next(), words.next()) {
-            if let (Some(app), Ok(n)) = (lc_core::apps::by_id(app), n.parse::<u64>()) {
-                *counts.entry(app.id.to_string()).or_insert(0) += n;
-            }
+        let cells: Vec<&str> = line.split(SEPARATOR.trim()).map(str::trim).collect();
+        let position = |h: &str| cells.iter().position(|c| c.eq_ignore_ascii_case(h));
+        if let (Some(app), Some(n)) = (position(SUMMARY_HEADERS[0]), position(SUMMARY_HEADERS[1])) {
+            columns = Some((app, n));
+            continue;
+        }
+        let Some((app_col, n_col)) = columns else {
+            continue;
+        };
+        let app = cells.get(app_col).and_then(|a| lc_core::apps::by_id(a));
+        let n = cells.get(n_col).and_then(|n| n.parse::<u64>().ok());
+        if let (Some(app), Some(n)) = (app, n) {
+            *counts.entry(app.id.to_string()).or_insert(0) += n;
         }
     }
     found.then_some(counts)
