@@ -1,0 +1,58 @@
+# -*- coding: utf-8 -*-
+# The wsadmin options shared by every lc_* module of connections.dr.
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    DOCUMENTATION = r"""
+options:
+  wsadmin_path:
+    description:
+      - The C(wsadmin.sh) of the Deployment Manager profile.
+      - It is started from its own folder, where Connections installed its admin scripts
+        (C(communitiesAdmin.py) and the others), so that C(execfile) finds them.
+    type: path
+    default: /opt/IBM/WebSphere/AppServer/profiles/Dmgr01/bin/wsadmin.sh
+  host:
+    description: Host of the Deployment Manager (C(-host)); wsadmin's default when not given.
+    type: str
+  port:
+    description: SOAP port of the Deployment Manager (C(-port)), usually 8879.
+    type: int
+  conntype:
+    description: Connector type (C(-conntype)).
+    type: str
+    choices: [SOAP, RMI, IPC, JSR160RMI, NONE]
+  user:
+    description:
+      - Administrator user. Passed to wsadmin in a private (0600) properties file with C(-p),
+        never on the command line.
+    type: str
+  password:
+    description:
+      - Password of O(user). Never appears in the process list, in output or in a file that
+        outlives the run. Keep it in Ansible Vault.
+    type: str
+  service_index:
+    description:
+      - Where a feature runs on several servers, wsadmin asks which service to connect to; this is
+        the answer (counting from 1).
+      - When not given, C(batchMode) is set and the first service is used.
+      - A command that writes or reads a file runs on the chosen server, so the file lives on
+        that server's host.
+    type: int
+  timeout:
+    description:
+      - Seconds after which the wsadmin process and everything it started are stopped.
+      - The call may still be running on the server when that happens; the message says so.
+    type: int
+  java_options:
+    description: Extra C(-javaoption) values for the wsadmin JVM.
+    type: list
+    elements: str
+    default: []
+notes:
+  - Each task runs exactly one wsadmin process, whatever the number of applications, events or
+    orphans it handles.
+  - Values reach the generated Jython script only as validated C(sys.argv) arguments.
+"""
