@@ -6,6 +6,7 @@
 //! - [`secret`]: [`Secret`], a password that never prints.
 //! - [`error`]: [`Error`] `{ context, kind }`, one line at the module edge.
 //! - [`apps`]: the remote applications and how each is driven.
+//! - [`httpd_conf`]: the httpd.conf editor: IHS maintenance mode between marker lines.
 //! - [`formats`]: the export XML and report layouts that are ours, in one place.
 //! - [`wsadmin`]: the one wsadmin runner: generated Jython 2.1 scripts, credentials in a 0600
 //!   properties file, marker-line results, one-line diagnoses.
@@ -15,6 +16,7 @@ pub mod apps;
 pub mod error;
 pub mod export;
 pub mod formats;
+pub mod httpd_conf;
 pub mod protocol;
 pub mod secret;
 pub mod wsadmin;

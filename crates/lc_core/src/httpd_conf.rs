@@ -1,0 +1,1135 @@
+//! The httpd.conf editor behind `ihs_maintenance`: maintenance mode for IBM HTTP Server.
+//!
+//! Maintenance mode is one block of managed text between two marker lines ([`BEGIN_MARKER`],
+//! [`END_MARKER`]). Everything outside the block stays byte-for-byte as it was: the block is
+//! written with the file's own line ending, appended at the end of the file the first time (so
+//! that its `<Location />` comes after, and overrides, the site's own) and replaced where it stands
+//! afterwards. Removing it gives back the original bytes exactly.
+//!
+//! The module does its work in three steps: [`HttpdConf::parse`] (find the block, refuse damaged
+//! markers, read `ServerRoot`, `DocumentRoot` and the `LoadModule` lines), [`HttpdConf::enabled`] /
+//! [`HttpdConf::disabled`] (the new bytes, pure), then the side effects: [`write_atomic`],
+//! [`backup_copy`] and [`Apachectl`] (validate a candidate, restart).
+//!
+//! Access control comes in two forms ([`Access`]): the `Order`/`Deny`/`Allow` form the runbook
+//! documents, which on Apache 2.4 (IHS 9) needs `mod_access_compat` — loaded inside the block when
+//! the conf does not load it already and the module file is found — or the 2.4 `Require` form.
+
+use crate::error::{Error, Result};
+use std::io::Write as _;
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// The first line of the managed block.
+pub const BEGIN_MARKER: &str =
+    "# BEGIN connections.dr maintenance mode (managed by lc-recover; do not edit)";
+/// The last line of the managed block.
+pub const END_MARKER: &str = "# END connections.dr maintenance mode";
+/// What a marker line starts with; the rest of a damaged marker line does not matter.
+const BEGIN_PREFIX: &str = "# BEGIN connections.dr maintenance mode";
+const END_PREFIX: &str = "# END connections.dr maintenance mode";
+/// The block line that records a maintenance page this module wrote (and so may remove).
+const PAGE_NOTE: &str = "# page written by lc-recover: ";
+
+/// The default `conf_path` on the platform the module runs on.
+pub fn default_conf_path() -> &'static str {
+    if cfg!(windows) {
+        r"C:\IBM\HTTPServer\conf\httpd.conf"
+    } else if cfg!(target_os = "aix") {
+        "/usr/IBM/HTTPServer/conf/httpd.conf"
+    } else {
+        "/opt/IBM/HTTPServer/conf/httpd.conf"
+    }
+}
+
+/// The maintenance page written when the task gives neither `page_content` nor `page_src`.
+pub const DEFAULT_PAGE: &str = r#"<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>Connections is down for maintenance</title>
+<style>
+body { font-family: sans-serif; margin: 4em auto; max-width: 40em; color: #222; }
+h1 { font-size: 1.6em; }
+</style>
+</head>
+<body>
+<h1>Connections is down for maintenance</h1>
+<p>The site is being restored and will be back shortly. Thank you for your patience.</p>
+</body>
+</html>
+"#;
+
+// ---------------------------------------------------------------------------------------------
+// Options that end up in the conf: validated here, so that nothing a task passes can change
+// anything outside its own line.
+
+/// One `allow_from` entry, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AllowEntry {
+    /// An IPv4 or IPv6 address.
+    Ip(String),
+    /// A network: `10.1.0.0/16`, `10.1.0.0/255.255.0.0`, `fd00::/8`.
+    Network(String),
+    /// A host name (Apache checks it with a double reverse DNS lookup).
+    Host(String),
+}
+
+impl AllowEntry {
+    /// Checks one entry; the error names it, quoted and escaped, on one line.
+    pub fn parse(entry: &str) -> Result<AllowEntry> {
+        let bad = || {
+            Error::invalid(format!(
+                "allow_from entry {entry:?} is not an IP address, a CIDR range or a host name"
+            ))
+        };
+        if entry.is_empty() || entry.len() > 253 {
+            return Err(bad());
+        }
+        if entry.eq_ignore_ascii_case("all") {
+            return Err(Error::invalid(format!(
+                "allow_from entry {entry:?} would let everyone in: list the addresses that may reach the site during maintenance"
+            )));
+        }
+        if let Ok(ip) = entry.parse::<IpAddr>() {
+            return Ok(AllowEntry::Ip(ip.to_string()));
+        }
+        if let Some((addr, mask)) = entry.split_once('/') {
+            let ok = match addr.parse::<IpAddr>() {
+                Ok(IpAddr::V4(_)) => {
+                    mask.parse::<u8>()
+                        .is_ok_and(|m| m <= 32 && !mask.starts_with('+'))
+                        || mask.parse::<Ipv4Addr>().is_ok()
+                }
+                Ok(IpAddr::V6(_)) => mask
+                    .parse::<u8>()
+                    .is_ok_and(|m| m <= 128 && !mask.starts_with('+')),
+                Err(_) => false,
+            };
+            return if ok {
+                Ok(AllowEntry::Network(entry.to_string()))
+            } else {
+                Err(bad())
+            };
+        }
+        // Digits and dots only: Apache would read a partial address; insist on a whole one.
+        if entry.chars().all(|c| c.is_ascii_digit() || c == '.') {
+            return Err(bad());
+        }
+        let label_ok = |l: &str| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        };
+        let name = entry.strip_suffix('.').unwrap_or(entry);
+        if name.split('.').all(label_ok) {
+            Ok(AllowEntry::Host(entry.to_string()))
+        } else {
+            Err(bad())
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            AllowEntry::Ip(s) | AllowEntry::Network(s) | AllowEntry::Host(s) => s,
+        }
+    }
+}
+
+/// Checks `allow_from`: at least one entry, each valid; duplicates dropped, order kept.
+pub fn parse_allow_from(entries: &[String]) -> Result<Vec<AllowEntry>> {
+    if entries.is_empty() {
+        return Err(Error::invalid(
+            "allow_from is empty: list the addresses that may reach the site during maintenance (the administrators' and every WebSphere machine's)",
+        ));
+    }
+    let mut out: Vec<AllowEntry> = Vec::new();
+    for e in entries {
+        let entry = AllowEntry::parse(e)?;
+        if !out.contains(&entry) {
+            out.push(entry);
+        }
+    }
+    Ok(out)
+}
+
+/// Checks `page_name`: a plain file name that is safe in a URL and in the conf.
+pub fn check_page_name(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 255
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid(format!(
+            "page_name {name:?} must be a plain file name (letters, digits, '.', '_', '-'; no folders)"
+        )))
+    }
+}
+
+/// Checks `assets_path`: an URL prefix below `/` with no `..` and nothing the conf would misread.
+pub fn check_assets_path(path: &str) -> Result<()> {
+    let ok = path.starts_with('/')
+        && path.len() > 1
+        && path.len() <= 1024
+        && !path.split('/').any(|seg| seg == ".." || seg == ".")
+        && path
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | '_' | '-' | '~'));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid(format!(
+            "assets_path {path:?} must be an URL prefix such as /assets/ (letters, digits, '/', '.', '_', '-', '~'; not / alone, no ..)"
+        )))
+    }
+}
+
+/// Checks `error_codes`: HTTP error statuses.
+pub fn check_error_codes(codes: &[i64]) -> Result<Vec<u16>> {
+    codes
+        .iter()
+        .map(|&c| {
+            u16::try_from(c)
+                .ok()
+                .filter(|c| (400..=599).contains(c))
+                .ok_or_else(|| {
+                    Error::invalid(format!(
+                        "error_codes entry {c} is not an HTTP error status (400-599)"
+                    ))
+                })
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// The block.
+
+/// How the block restricts access.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Access {
+    /// `Order`/`Deny`/`Allow`, the conf already loads them (Apache 2.2, or 2.4 with
+    /// `mod_access_compat` loaded).
+    Compat,
+    /// `Order`/`Deny`/`Allow`, with `LoadModule access_compat_module <path>` inside
+    /// `<IfModule !access_compat_module>` in the block.
+    CompatLoading(String),
+    /// The Apache 2.4 `Require` form.
+    Require,
+}
+
+impl Access {
+    /// A short name for results and logs: `compat`, `compat_loaded`, `require`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Access::Compat => "compat",
+            Access::CompatLoading(_) => "compat_loaded",
+            Access::Require => "require",
+        }
+    }
+}
+
+/// What the block says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Maintenance {
+    pub allow_from: Vec<AllowEntry>,
+    pub page_name: String,
+    pub assets_path: Option<String>,
+    pub error_codes: Vec<u16>,
+    pub access: Access,
+    /// The maintenance page this module wrote, recorded so that disabling removes it.
+    pub page_written: Option<String>,
+}
+
+impl Maintenance {
+    /// The block's lines, without line endings.
+    pub fn lines(&self) -> Vec<String> {
+        let mut l = vec![BEGIN_MARKER.to_string()];
+        if let Some(p) = &self.page_written {
+            l.push(format!("{PAGE_NOTE}{p}"));
+        }
+        if let Access::CompatLoading(path) = &self.access {
+            l.push("<IfModule !access_compat_module>".into());
+            l.push(format!(
+                "    LoadModule access_compat_module {}",
+                quote_arg(path)
+            ));
+            l.push("</IfModule>".into());
+        }
+        for code in &self.error_codes {
+            l.push(format!("ErrorDocument {code} /{}", self.page_name));
+        }
+        l.push("<Location />".into());
+        match self.access {
+            Access::Compat | Access::CompatLoading(_) => {
+                l.push("    Order Deny,Allow".into());
+                l.push("    Deny from all".into());
+                for a in &self.allow_from {
+                    l.push(format!("    Allow from {}", a.as_str()));
+                }
+            }
+            Access::Require => {
+                l.push("    <RequireAny>".into());
+                for a in &self.allow_from {
+                    let kind = if matches!(a, AllowEntry::Host(_)) {
+                        "host"
+                    } else {
+                        "ip"
+                    };
+                    l.push(format!("        Require {kind} {}", a.as_str()));
+                }
+                l.push("    </RequireAny>".into());
+            }
+        }
+        l.push("</Location>".into());
+        if let Some(assets) = &self.assets_path {
+            l.push(format!("<Location {assets}>"));
+            match self.access {
+                // Measured: with Order/Allow in force, adding `Require all granted` here breaks
+                // the exemption; Allow from all alone works.
+                Access::Compat | Access::CompatLoading(_) => {
+                    l.push("    Order Allow,Deny".into());
+                    l.push("    Allow from all".into());
+                }
+                Access::Require => l.push("    Require all granted".into()),
+            }
+            l.push("</Location>".into());
+        }
+        l.push(END_MARKER.to_string());
+        l
+    }
+}
+
+fn quote_arg(s: &str) -> String {
+    if s.chars().any(|c| c.is_whitespace()) {
+        format!("\"{s}\"")
+    } else {
+        s.to_string()
+    }
+}
+
+/// Where the managed block is in the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Block {
+    /// Byte range to cut to remove the block (it includes the line ending added before the
+    /// block when the file had none at its end).
+    pub range: std::ops::Range<usize>,
+    /// 1-based line of the BEGIN marker.
+    pub line: usize,
+    /// The page recorded as written by this module.
+    pub page_written: Option<String>,
+    /// Whether the block loads mod_access_compat itself, and from where.
+    pub loads_access_compat: Option<String>,
+    /// Whether the block uses the `Require` form.
+    pub uses_require: bool,
+}
+
+/// One directive of the conf (outside the managed block).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Directive {
+    pub name: String,
+    pub args: Vec<String>,
+    /// 1-based line where it starts.
+    pub line: usize,
+    /// The enclosing sections, outermost first, lower-cased names (`virtualhost`, `ifmodule`).
+    pub sections: Vec<String>,
+}
+
+impl Directive {
+    /// Outside any `<VirtualHost>`, `<Directory>`, `<Location>`, `<Files>`…: server-wide (the
+    /// conditional sections `<IfModule>`, `<IfDefine>`, `<IfFile>`, `<IfVersion>` do not count).
+    pub fn is_server_wide(&self) -> bool {
+        self.sections.iter().all(|s| s.starts_with("if"))
+    }
+}
+
+/// A parsed httpd.conf: its bytes, line ending, managed block and directives.
+#[derive(Debug, Clone)]
+pub struct HttpdConf {
+    path: PathBuf,
+    bytes: Vec<u8>,
+    eol: &'static str,
+    block: Option<Block>,
+}
+
+impl HttpdConf {
+    /// Reads and parses the conf at `path`.
+    pub fn read(path: &Path) -> Result<HttpdConf> {
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        HttpdConf::parse(path, bytes)
+    }
+
+    /// Parses a conf's bytes; fails on damaged markers (a BEGIN without END, an END without
+    /// BEGIN, two blocks), naming the line.
+    pub fn parse(path: &Path, bytes: Vec<u8>) -> Result<HttpdConf> {
+        let eol = match bytes.iter().position(|&b| b == b'\n') {
+            Some(i) if i > 0 && bytes[i - 1] == b'\r' => "\r\n",
+            _ => "\n",
+        };
+        let mut begin: Option<(usize, usize)> = None; // (byte offset, line)
+        let mut block: Option<Block> = None;
+        let mut page_written = None;
+        let mut loads = None;
+        let mut uses_require = false;
+        for (n, (start, end, line)) in lines_of(&bytes).enumerate() {
+            let text = String::from_utf8_lossy(line);
+            let t = text.trim();
+            if t.starts_with(BEGIN_PREFIX) {
+                if let Some((_, l)) = begin {
+                    return Err(damaged(
+                        path,
+                        n + 1,
+                        &format!("a second BEGIN marker before the END of the one on line {l}"),
+                    ));
+                }
+                if let Some(b) = &block {
+                    return Err(damaged(
+                        path,
+                        n + 1,
+                        &format!(
+                            "a second maintenance block (the first starts on line {})",
+                            b.line
+                        ),
+                    ));
+                }
+                begin = Some((start, n + 1));
+            } else if t.starts_with(END_PREFIX) {
+                let Some((b_start, b_line)) = begin.take() else {
+                    return Err(damaged(
+                        path,
+                        n + 1,
+                        "an END marker without its BEGIN marker",
+                    ));
+                };
+                let mut range = b_start..end;
+                // Appended to a file that had no line ending at its end: the block brought one.
+                if end == bytes.len() && !bytes.ends_with(b"\n") {
+                    let cut = eol.len();
+                    if b_start >= cut && &bytes[b_start - cut..b_start] == eol.as_bytes() {
+                        range.start -= cut;
+                    }
+                }
+                block = Some(Block {
+                    range,
+                    line: b_line,
+                    page_written: page_written.take(),
+                    loads_access_compat: loads.take(),
+                    uses_require,
+                });
+            } else if begin.is_some() {
+                if let Some(p) = t.strip_prefix(PAGE_NOTE.trim_end()) {
+                    page_written = Some(p.trim().to_string());
+                }
+                let words = split_args(t);
+                if words.len() >= 3
+                    && words[0].eq_ignore_ascii_case("LoadModule")
+                    && words[1] == "access_compat_module"
+                {
+                    loads = Some(words[2].clone());
+                }
+                if words
+                    .first()
+                    .is_some_and(|w| w.eq_ignore_ascii_case("Require"))
+                {
+                    uses_require = true;
+                }
+            }
+        }
+        if let Some((_, line)) = begin {
+            return Err(damaged(path, line, "a BEGIN marker without its END marker"));
+        }
+        Ok(HttpdConf {
+            path: path.to_path_buf(),
+            bytes,
+            eol,
+            block,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+    /// The file's line ending: `"\r\n"` when its first line ends so, `"\n"` otherwise.
+    pub fn eol(&self) -> &'static str {
+        self.eol
+    }
+    /// The managed block, if maintenance mode is on.
+    pub fn block(&self) -> Option<&Block> {
+        self.block.as_ref()
+    }
+
+    /// The bytes with the block removed: the original file.
+    pub fn disabled(&self) -> Vec<u8> {
+        match &self.block {
+            None => self.bytes.clone(),
+            Some(b) => {
+                let mut out = self.bytes[..b.range.start].to_vec();
+                out.extend_from_slice(&self.bytes[b.range.end..]);
+                out
+            }
+        }
+    }
+
+    /// The bytes with the block for `m`: replaced where it stands, or appended at the end.
+    pub fn enabled(&self, m: &Maintenance) -> Vec<u8> {
+        let text: String = m.lines().join(self.eol);
+        match &self.block {
+            Some(b) => {
+                let mut out = self.bytes[..b.range.start].to_vec();
+                let old = &self.bytes[b.range.clone()];
+                // Keep what the block carried: a leading line ending (file without one at its
+                // end) and a trailing one.
+                if old.starts_with(self.eol.as_bytes()) && !old.starts_with(b"#") {
+                    out.extend_from_slice(self.eol.as_bytes());
+                }
+                out.extend_from_slice(text.as_bytes());
+                if old.ends_with(b"\n") {
+                    out.extend_from_slice(self.eol.as_bytes());
+                }
+                out.extend_from_slice(&self.bytes[b.range.end..]);
+                out
+            }
+            None => {
+                let mut out = self.bytes.clone();
+                if out.is_empty() || out.ends_with(b"\n") {
+                    out.extend_from_slice(text.as_bytes());
+                    out.extend_from_slice(self.eol.as_bytes());
+                } else {
+                    out.extend_from_slice(self.eol.as_bytes());
+                    out.extend_from_slice(text.as_bytes());
+                }
+                out
+            }
+        }
+    }
+
+    /// The directives outside the managed block, with their sections. Comments are skipped,
+    /// continuation lines (ending in `\`) joined, quotes removed.
+    pub fn directives(&self) -> Vec<Directive> {
+        let mut out = Vec::new();
+        let mut sections: Vec<String> = Vec::new();
+        let mut pending = String::new();
+        let mut pending_line = 0;
+        for (n, (start, _, line)) in lines_of(&self.bytes).enumerate() {
+            if self
+                .block
+                .as_ref()
+                .is_some_and(|b| b.range.contains(&start))
+            {
+                continue;
+            }
+            let text = String::from_utf8_lossy(line);
+            let t = text.trim();
+            if pending.is_empty() {
+                if t.is_empty() || t.starts_with('#') {
+                    continue;
+                }
+                pending_line = n + 1;
+            }
+            if let Some(head) = t.strip_suffix('\\') {
+                pending.push_str(head);
+                pending.push(' ');
+                continue;
+            }
+            pending.push_str(t);
+            let full = std::mem::take(&mut pending);
+            let full = full.trim();
+            if let Some(close) = full.strip_prefix("</") {
+                let name = close.trim_end_matches('>').trim().to_ascii_lowercase();
+                if let Some(pos) = sections.iter().rposition(|s| *s == name) {
+                    sections.truncate(pos);
+                }
+                continue;
+            }
+            if let Some(open) = full.strip_prefix('<') {
+                let inner = open.trim_end().trim_end_matches('>');
+                let mut words = split_args(inner);
+                if !words.is_empty() {
+                    let name = words.remove(0).to_ascii_lowercase();
+                    out.push(Directive {
+                        name: format!("<{name}"),
+                        args: words,
+                        line: pending_line,
+                        sections: sections.clone(),
+                    });
+                    sections.push(name);
+                }
+                continue;
+            }
+            let mut words = split_args(full);
+            if words.is_empty() {
+                continue;
+            }
+            let name = words.remove(0);
+            out.push(Directive {
+                name,
+                args: words,
+                line: pending_line,
+                sections: sections.clone(),
+            });
+        }
+        out
+    }
+
+    fn last_server_wide(&self, name: &str) -> Option<String> {
+        self.directives()
+            .into_iter()
+            .filter(|d| d.name.eq_ignore_ascii_case(name) && d.is_server_wide())
+            .rev()
+            .find_map(|d| d.args.into_iter().next())
+    }
+
+    /// `ServerRoot`, or the conf folder's parent (the IHS layout `<root>/conf/httpd.conf`).
+    pub fn server_root(&self) -> PathBuf {
+        match self.last_server_wide("ServerRoot") {
+            Some(r) => PathBuf::from(r),
+            None => self
+                .path
+                .parent()
+                .and_then(Path::parent)
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|| PathBuf::from(".")),
+        }
+    }
+
+    /// A path of the conf resolved against `ServerRoot`, as httpd does.
+    pub fn resolve(&self, p: &str) -> PathBuf {
+        let path = PathBuf::from(p);
+        let bytes = p.as_bytes();
+        // A Windows conf read elsewhere (or on Windows): `C:/…`, `C:\…` and `\\server\…` are absolute.
+        let windows_absolute = (bytes.len() >= 3
+            && bytes[0].is_ascii_alphabetic()
+            && bytes[1] == b':'
+            && (bytes[2] == b'/' || bytes[2] == b'\\'))
+            || p.starts_with("\\\\");
+        if path.is_absolute() || windows_absolute {
+            path
+        } else {
+            self.server_root().join(path)
+        }
+    }
+
+    /// The server-wide `DocumentRoot`, resolved against `ServerRoot`.
+    pub fn document_root(&self) -> Option<PathBuf> {
+        self.last_server_wide("DocumentRoot")
+            .map(|d| self.resolve(&d))
+    }
+
+    /// The `LoadModule` lines outside the block: `(module name, resolved file)`.
+    pub fn load_modules(&self) -> Vec<(String, PathBuf)> {
+        self.directives()
+            .into_iter()
+            .filter(|d| d.name.eq_ignore_ascii_case("LoadModule") && d.args.len() >= 2)
+            .map(|d| (d.args[0].clone(), self.resolve(&d.args[1])))
+            .collect()
+    }
+
+    /// Decides how the block restricts access, from the conf outside the block and the module
+    /// files present (`exists`). `None`: cannot tell from the conf; ask httpd (`apachectl -M`).
+    ///
+    /// - the conf loads `access_compat_module` itself → [`Access::Compat`];
+    /// - the folder of its other modules holds `mod_access_compat.so` → [`Access::CompatLoading`]
+    ///   (guarded by `<IfModule !access_compat_module>`, so harmless if an Include loads it);
+    /// - that folder holds no `mod_authz_core.so` but `mod_authz_host.so` → Apache 2.2, where
+    ///   `Order`/`Allow` are native → [`Access::Compat`].
+    pub fn detect_access(&self, exists: impl Fn(&Path) -> bool) -> Option<Access> {
+        let modules = self.load_modules();
+        if modules.iter().any(|(m, _)| m == "access_compat_module") {
+            return Some(Access::Compat);
+        }
+        let dirs: Vec<PathBuf> = modules
+            .iter()
+            .filter_map(|(_, f)| f.parent().map(Path::to_path_buf))
+            .fold(Vec::new(), |mut v, d| {
+                if !v.contains(&d) {
+                    v.push(d);
+                }
+                v
+            });
+        for dir in &dirs {
+            let compat = dir.join("mod_access_compat.so");
+            if exists(&compat) {
+                return Some(Access::CompatLoading(compat.to_string_lossy().into_owned()));
+            }
+        }
+        for dir in &dirs {
+            if exists(&dir.join("mod_authz_host.so")) && !exists(&dir.join("mod_authz_core.so")) {
+                return Some(Access::Compat);
+            }
+        }
+        None
+    }
+}
+
+fn damaged(path: &Path, line: usize, what: &str) -> Error {
+    Error::parse(
+        path,
+        line,
+        format!("the maintenance block's markers are damaged ({what}); repair the file by hand"),
+    )
+}
+
+/// The lines of `bytes`: `(start, end including the line ending, line without it)`.
+fn lines_of(bytes: &[u8]) -> impl Iterator<Item = (usize, usize, &[u8])> {
+    let mut pos = 0;
+    std::iter::from_fn(move || {
+        if pos >= bytes.len() {
+            return None;
+        }
+        let start = pos;
+        let end = match bytes[pos..].iter().position(|&b| b == b'\n') {
+            Some(i) => pos + i + 1,
+            None => bytes.len(),
+        };
+        pos = end;
+        let mut line = &bytes[start..end];
+        line = line.strip_suffix(b"\n").unwrap_or(line);
+        line = line.strip_suffix(b"\r").unwrap_or(line);
+        Some((start, end, line))
+    })
+}
+
+/// Splits a directive's words, as httpd does: whitespace, with `"…"` and `'…'` quoting.
+fn split_args(s: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut chars = s.chars().peekable();
+    loop {
+        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+            chars.next();
+        }
+        let Some(&c) = chars.peek() else { break };
+        let mut word = String::new();
+        if c == '"' || c == '\'' {
+            chars.next();
+            while let Some(ch) = chars.next() {
+                if ch == '\\' && chars.peek() == Some(&c) {
+                    word.push(c);
+                    chars.next();
+                } else if ch == c {
+                    break;
+                } else {
+                    word.push(ch);
+                }
+            }
+        } else {
+            while let Some(&ch) = chars.peek() {
+                if ch.is_whitespace() {
+                    break;
+                }
+                word.push(ch);
+                chars.next();
+            }
+        }
+        out.push(word);
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// Side effects: files and apachectl.
+
+/// A temporary file beside `target` (same folder, so that the rename is atomic), created
+/// exclusively. It is removed on drop unless [`TempFile::persist`] renamed it into place.
+#[derive(Debug)]
+pub struct TempFile {
+    path: PathBuf,
+    target: PathBuf,
+    done: bool,
+}
+
+impl TempFile {
+    /// Writes `bytes` to a new temporary file beside `target`, with `target`'s mode and owner
+    /// when it exists (else `mode`), and syncs it to disk.
+    pub fn write(target: &Path, bytes: &[u8], mode: u32) -> Result<TempFile> {
+        let dir = match target.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let file_name = target
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let existing = std::fs::metadata(target).ok();
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let mut last_err = None;
+        for attempt in 0..20u32 {
+            let path = dir.join(format!(
+                ".{file_name}.lc-recover.{}.{}.tmp",
+                std::process::id(),
+                nanos.wrapping_add(attempt)
+            ));
+            let mut opts = std::fs::OpenOptions::new();
+            opts.write(true).create_new(true);
+            match opts.open(&path) {
+                Ok(mut f) => {
+                    let tmp = TempFile {
+                        path: path.clone(),
+                        target: target.to_path_buf(),
+                        done: false,
+                    };
+                    f.write_all(bytes).map_err(|e| Error::io(&path, e))?;
+                    set_mode_like(&path, existing.as_ref(), mode)?;
+                    f.sync_all().map_err(|e| Error::io(&path, e))?;
+                    return Ok(tmp);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last_err = Some(e),
+                Err(e) => return Err(Error::io(&path, e)),
+            }
+        }
+        Err(Error::io(
+            dir,
+            last_err.unwrap_or_else(|| std::io::Error::other("no free temporary file name")),
+        ))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Renames the temporary file over the target and syncs the folder.
+    pub fn persist(mut self) -> Result<()> {
+        std::fs::rename(&self.path, &self.target).map_err(|e| Error::io(&self.target, e))?;
+        self.done = true;
+        if let Some(dir) = self.target.parent() {
+            // Best effort: some platforms cannot open a folder for syncing.
+            if let Ok(d) = std::fs::File::open(if dir.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                dir
+            }) {
+                let _ = d.sync_all();
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+#[cfg(unix)]
+fn set_mode_like(path: &Path, existing: Option<&std::fs::Metadata>, mode: u32) -> Result<()> {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let mode = existing.map(|m| m.mode() & 0o7777).unwrap_or(mode);
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+        .map_err(|e| Error::io(path, e))?;
+    if let Some(m) = existing {
+        // Keeping the owner needs privileges we may not have; the mode matters most.
+        let _ = std::os::unix::fs::chown(path, Some(m.uid()), Some(m.gid()));
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn set_mode_like(_: &Path, _: Option<&std::fs::Metadata>, _: u32) -> Result<()> {
+    Ok(())
+}
+
+/// Writes `bytes` to `target` atomically: temp file in the same folder, sync, rename. An existing
+/// file keeps its mode; a new one gets `mode`.
+pub fn write_atomic(target: &Path, bytes: &[u8], mode: u32) -> Result<()> {
+    TempFile::write(target, bytes, mode)?.persist()
+}
+
+/// Copies `path` to `<path>.<pid>.<YYYY-MM-DD@HH:MM:SS>~` (Ansible's backup naming, UTC time)
+/// and returns the copy's path.
+pub fn backup_copy(path: &Path) -> Result<PathBuf> {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let mut name = path.as_os_str().to_owned();
+    name.push(format!(".{}.{}~", std::process::id(), utc_stamp(secs)));
+    let backup = PathBuf::from(name);
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    write_atomic(&backup, &bytes, 0o600)?;
+    if let Ok(m) = std::fs::metadata(path) {
+        let _ = std::fs::set_permissions(&backup, m.permissions());
+    }
+    Ok(backup)
+}
+
+/// `YYYY-MM-DD@HH:MM:SS` for seconds since the epoch, UTC.
+pub fn utc_stamp(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}@{:02}:{:02}:{:02}",
+        rem / 3600,
+        (rem / 60) % 60,
+        rem % 60
+    )
+}
+
+/// The result of one apachectl run.
+#[derive(Debug, Clone)]
+pub struct CtlOutput {
+    pub status: Option<i32>,
+    /// stdout then stderr.
+    pub output: String,
+}
+
+impl CtlOutput {
+    pub fn success(&self) -> bool {
+        self.status == Some(0)
+    }
+
+    /// The last `n` non-empty lines, joined with `; `.
+    pub fn tail(&self, n: usize) -> String {
+        let lines: Vec<&str> = self
+            .output
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
+        lines[lines.len().saturating_sub(n)..].join("; ")
+    }
+
+    /// The line that says what is wrong with a conf: httpd's `AH00526: Syntax error on line N of
+    /// FILE:` and the line after it, or else the last lines.
+    pub fn error_line(&self) -> String {
+        let lines: Vec<&str> = self
+            .output
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
+        if let Some(i) = lines.iter().position(|l| l.contains("Syntax error")) {
+            return lines[i..(i + 2).min(lines.len())].join(" ");
+        }
+        self.tail(2)
+    }
+}
+
+/// apachectl: validate a conf, list modules, restart.
+#[derive(Debug, Clone)]
+pub struct Apachectl {
+    pub program: PathBuf,
+}
+
+impl Apachectl {
+    pub fn new(program: impl Into<PathBuf>) -> Self {
+        Apachectl {
+            program: program.into(),
+        }
+    }
+
+    /// Runs apachectl with `args` and returns its status and output; only a failure to start
+    /// it is an error.
+    pub fn run(&self, args: &[&str]) -> Result<CtlOutput> {
+        let dir = self
+            .program
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let out = Command::new(&self.program)
+            .args(args)
+            .current_dir(dir)
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| Error::io(&self.program, e).context("running apachectl"))?;
+        let mut output = String::from_utf8_lossy(&out.stdout).into_owned();
+        let err = String::from_utf8_lossy(&out.stderr);
+        if !err.is_empty() {
+            if !output.is_empty() && !output.ends_with('\n') {
+                output.push('\n');
+            }
+            output.push_str(&err);
+        }
+        Ok(CtlOutput {
+            status: out.status.code(),
+            output,
+        })
+    }
+
+    /// `apachectl -t -f <conf>`.
+    pub fn check(&self, conf: &Path) -> Result<CtlOutput> {
+        self.run(&["-t", "-f", &conf.to_string_lossy()])
+    }
+
+    /// `apachectl -M -f <conf>`: whether the conf loads `module` (e.g. `access_compat_module`).
+    /// `None` when httpd could not say (the conf does not parse).
+    pub fn loads_module(&self, conf: &Path, module: &str) -> Result<Option<bool>> {
+        let out = self.run(&["-M", "-f", &conf.to_string_lossy()])?;
+        if !out.success() {
+            return Ok(None);
+        }
+        Ok(Some(
+            out.output
+                .lines()
+                .any(|l| l.split_whitespace().next() == Some(module)),
+        ))
+    }
+
+    /// `apachectl -k <verb> -f <conf>`.
+    pub fn signal(&self, verb: &str, conf: &Path) -> Result<CtlOutput> {
+        self.run(&["-k", verb, "-f", &conf.to_string_lossy()])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(access: Access) -> Maintenance {
+        Maintenance {
+            allow_from: parse_allow_from(&["10.0.0.5".into(), "was1.example.com".into()]).unwrap(),
+            page_name: "upgrading.htm".into(),
+            assets_path: Some("/assets/".into()),
+            error_codes: vec![401, 403],
+            access,
+            page_written: None,
+        }
+    }
+
+    #[test]
+    fn allow_entries() {
+        for ok in [
+            "10.0.0.5",
+            "10.0.0.0/8",
+            "10.1.0.0/255.255.0.0",
+            "::1",
+            "fd00::/8",
+            "was1.example.com",
+            "localhost",
+            "dmgr-01.corp.",
+        ] {
+            AllowEntry::parse(ok).unwrap_or_else(|e| panic!("{ok}: {e}"));
+        }
+        for bad in [
+            "",
+            "10.0.0.1 10.0.0.2",
+            "10.1",
+            "10.0.0.0/33",
+            "fd00::/129",
+            "\"x\"",
+            "a\nb",
+            "</Location>",
+            "env=foo",
+            "-bad.example.com",
+            "under_score.example.com",
+            "10.0.0.0/+8",
+        ] {
+            let e = AllowEntry::parse(bad).unwrap_err().one_line();
+            assert!(!e.contains('\n'), "{e}");
+            assert!(e.starts_with("allow_from entry \""), "{e}");
+        }
+        assert_eq!(
+            AllowEntry::parse("a\nb").unwrap_err().one_line(),
+            r#"allow_from entry "a\nb" is not an IP address, a CIDR range or a host name"#
+        );
+        assert!(AllowEntry::parse("ALL")
+            .unwrap_err()
+            .one_line()
+            .contains("everyone"));
+        assert!(parse_allow_from(&[]).is_err());
+    }
+
+    #[test]
+    fn names_and_paths() {
+        check_page_name("upgrading.htm").unwrap();
+        for bad in ["", "../x", "a/b", ".htaccess", "a b", "a\\b", ".."] {
+            assert!(check_page_name(bad).is_err(), "{bad}");
+        }
+        check_assets_path("/assets/").unwrap();
+        check_assets_path("/connections/resources/web/").unwrap();
+        for bad in ["/", "assets", "/a/../b", "/a b", "/a\"", "/a>"] {
+            assert!(check_assets_path(bad).is_err(), "{bad}");
+        }
+        assert_eq!(check_error_codes(&[401, 403]).unwrap(), vec![401, 403]);
+        assert!(check_error_codes(&[200]).is_err());
+    }
+
+    #[test]
+    fn appends_and_removes_without_trailing_newline() {
+        let p = Path::new("/x/httpd.conf");
+        for original in ["Listen 80", "Listen 80\n", "", "Listen 80\r\nServerName x"] {
+            let conf = HttpdConf::parse(p, original.as_bytes().to_vec()).unwrap();
+            let on = conf.enabled(&m(Access::Compat));
+            let conf_on = HttpdConf::parse(p, on.clone()).unwrap();
+            assert!(conf_on.block().is_some());
+            assert_eq!(conf_on.enabled(&m(Access::Compat)), on, "{original:?}");
+            assert_eq!(conf_on.disabled(), original.as_bytes(), "{original:?}");
+            // Changing the block in place keeps the rest.
+            let other = conf_on.enabled(&m(Access::Require));
+            let conf_other = HttpdConf::parse(p, other).unwrap();
+            assert_eq!(conf_other.disabled(), original.as_bytes());
+        }
+    }
+
+    #[test]
+    fn damaged_markers() {
+        let p = Path::new("/x/httpd.conf");
+        let only_begin = format!("Listen 80\n{BEGIN_MARKER}\nDeny from all\n");
+        let e = HttpdConf::parse(p, only_begin.into_bytes()).unwrap_err();
+        assert_eq!(
+            e.one_line(),
+            "/x/httpd.conf:2: the maintenance block's markers are damaged (a BEGIN marker without its END marker); repair the file by hand"
+        );
+        let only_end = format!("Listen 80\n{END_MARKER}\n");
+        assert!(HttpdConf::parse(p, only_end.into_bytes()).is_err());
+        let two = format!("{BEGIN_MARKER}\n{END_MARKER}\n{BEGIN_MARKER}\n{END_MARKER}\n");
+        assert!(HttpdConf::parse(p, two.into_bytes()).is_err());
+    }
+
+    #[test]
+    fn reads_roots_and_modules() {
+        let text = "ServerRoot \"/opt/IBM/HTTPServer\"\nDocumentRoot htdocs\n<VirtualHost *:443>\n  DocumentRoot /elsewhere\n</VirtualHost>\n<IfModule mod_ssl.c>\nLoadModule ibm_ssl_module modules/mod_ibm_ssl.so\n</IfModule>\nLoadModule mime_module \\\n   modules/mod_mime.so\n";
+        let conf = HttpdConf::parse(Path::new("/x/conf/httpd.conf"), text.into()).unwrap();
+        assert_eq!(conf.server_root(), PathBuf::from("/opt/IBM/HTTPServer"));
+        assert_eq!(
+            conf.document_root(),
+            Some(PathBuf::from("/opt/IBM/HTTPServer/htdocs"))
+        );
+        let mods = conf.load_modules();
+        assert_eq!(mods.len(), 2);
+        assert_eq!(
+            mods[1].1,
+            PathBuf::from("/opt/IBM/HTTPServer/modules/mod_mime.so")
+        );
+        let found = conf.detect_access(|p| p.ends_with("mod_access_compat.so"));
+        assert_eq!(
+            found,
+            Some(Access::CompatLoading(
+                "/opt/IBM/HTTPServer/modules/mod_access_compat.so".into()
+            ))
+        );
+        assert_eq!(conf.detect_access(|_| false), None);
+        let apache22 = conf.detect_access(|p| p.ends_with("mod_authz_host.so"));
+        assert_eq!(apache22, Some(Access::Compat));
+    }
+
+    #[test]
+    fn stamps() {
+        assert_eq!(utc_stamp(0), "1970-01-01@00:00:00");
+        assert_eq!(utc_stamp(951_782_400 + 3_661), "2000-02-29@01:01:01");
+    }
+}
