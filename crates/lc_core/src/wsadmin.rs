@@ -66,6 +66,9 @@ pub struct Script {
     pub args: Vec<String>,
     /// Seconds of SOAP request timeout to ask for (`com.ibm.SOAP.requestTimeout`), for long calls.
     pub request_timeout: Option<u64>,
+    /// Rows of values too many for a command line, written into the script as `DATA`, a list of
+    /// lists of escaped string literals.
+    pub rows: Vec<Vec<String>>,
 }
 
 /// The preamble of every generated script: argument access, marker output, admin script loading.
@@ -80,7 +83,10 @@ while _i < len(sys.argv):
     _i = _i + 1
 
 def lcr_q(v):
-    s = str(v)
+    try:
+        s = str(v)
+    except:
+        s = v.encode("utf-8")
     s = s.replace("\\", "\\\\")
     s = s.replace("\t", "\\t")
     s = s.replace("\r", "\\r")
@@ -144,7 +150,14 @@ impl Script {
             body: body.into(),
             args: Vec::new(),
             request_timeout: None,
+            rows: Vec::new(),
         }
+    }
+
+    /// Adds rows of values for `DATA`.
+    pub fn rows(mut self, rows: Vec<Vec<String>>) -> Self {
+        self.rows = rows;
+        self
     }
 
     pub fn load(mut self, admin_script: &'static str) -> Self {
@@ -180,6 +193,12 @@ impl Script {
             // Connect to the first service instead of asking which (admin-surface.md §3).
             s.push_str("\nbatchMode = 1\n");
         }
+        s.push_str("\nDATA = [\n");
+        for row in &self.rows {
+            let cells: Vec<String> = row.iter().map(|c| jython_literal(c)).collect();
+            s.push_str(&format!("    [{}],\n", cells.join(", ")));
+        }
+        s.push_str("]\n");
         s.push_str("\ndef lcr_loads():\n");
         if self.loads.is_empty() {
             s.push_str("    pass\n");
@@ -192,6 +211,28 @@ impl Script {
         s.push_str(POSTLUDE);
         s
     }
+}
+
+/// A Jython 2.1 unicode string literal for any text: quotes, backslashes and every character
+/// outside printable ASCII are escaped, so no value can end the literal or the line.
+pub fn jython_literal(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 3);
+    out.push_str("u\"");
+    for c in value.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            ' '..='~' => out.push(c),
+            c => {
+                let mut buf = [0u16; 2];
+                for unit in c.encode_utf16(&mut buf) {
+                    out.push_str(&format!("\\u{unit:04x}"));
+                }
+            }
+        }
+    }
+    out.push('"');
+    out
 }
 
 /// One marker line: its tag and fields, unescaped.
@@ -952,5 +993,9 @@ mod tests {
         assert!(is_uuid("0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"));
         assert!(!is_uuid("0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0\")"));
         assert_eq!(props_value("p=a:b c\\d"), "p\\=a\\:b c\\\\d");
+        assert_eq!(
+            jython_literal("a\")\nb\\é"),
+            "u\"a\\\")\\u000ab\\\\\\u00e9\""
+        );
     }
 }
