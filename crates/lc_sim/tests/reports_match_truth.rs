@@ -1,0 +1,217 @@
+//! For a damaged cell of 1,000 communities, the reports produced through the documented calls
+//! (each app's exportSyncedResourceInfo, then generateSyncReports, all run by wsadmin.sh) list
+//! exactly the differences and orphans of the ground truth.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::{read_report, TestCell};
+use lc_core::apps::APPS;
+use lc_core::formats::report::{self, Column};
+use serde_json::Value;
+
+type DiffKey = (String, String, String, String, String, String);
+type OrphanKey = (String, String, String, bool);
+
+fn export_and_report_script(cell: &TestCell, out: &str) -> String {
+    let mut s = String::from("batchMode = 1\nexecfile(\"communitiesAdmin.py\")\n");
+    let mut loaded = Vec::new();
+    for app in APPS {
+        if !loaded.contains(&app.admin_script) {
+            s.push_str(&format!("execfile(\"{}\")\n", app.admin_script));
+            loaded.push(app.admin_script);
+        }
+        let extra = app
+            .export_extra
+            .map(|e| format!(", \"{e}\""))
+            .unwrap_or_default();
+        // The file name says nothing of the app: the reports take it from the XML.
+        s.push_str(&format!(
+            "{}.exportSyncedResourceInfo(\"{out}/export-{n}.xml\", \"community\"{extra})\n\
+             CommunitiesRemoteAppService.generateSyncReports(\"{out}/export-{n}.xml\", \"{out}\")\n",
+            app.service,
+            n = loaded.len() * 10 + usize::from(app.export_extra.is_some()),
+        ));
+    }
+    s.push_str("print \"==done==\"\n");
+    let _ = cell;
+    s
+}
+
+fn label(c: Column) -> &'static str {
+    report::label(c)
+}
+
+fn reported(out: &std::path::Path) -> (BTreeSet<DiffKey>, BTreeSet<OrphanKey>) {
+    let mut diffs = BTreeSet::new();
+    let mut orphans = BTreeSet::new();
+    for app in APPS {
+        for row in read_report(&out.join(format!("{}{}", app.id, report::DIFFERENCES_SUFFIX))) {
+            diffs.insert((
+                app.id.to_string(),
+                row[label(Column::CommunityUuid)].clone(),
+                row[label(Column::CommunityName)].clone(),
+                row[label(Column::Field)].clone(),
+                row[label(Column::CommunitiesValue)].clone(),
+                row[label(Column::ApplicationValue)].clone(),
+            ));
+        }
+        for row in read_report(&out.join(format!("{}{}", app.id, report::ORPHANS_SUFFIX))) {
+            let exists = match row[label(Column::CommunityExists)].as_str() {
+                "yes" => true,
+                "no" => false,
+                other => panic!("Community Exists = {other:?}"),
+            };
+            orphans.insert((
+                app.id.to_string(),
+                row[label(Column::ObjectId)].clone(),
+                row[label(Column::OldCommunityUuid)].clone(),
+                exists,
+            ));
+        }
+    }
+    (diffs, orphans)
+}
+
+fn truth_sets(t: &Value) -> (BTreeSet<DiffKey>, BTreeSet<OrphanKey>) {
+    let s = |v: &Value, k: &str| v[k].as_str().unwrap().to_string();
+    let diffs = t["differences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                s(d, "application"),
+                s(d, "community_uuid"),
+                s(d, "community_name"),
+                s(d, "field"),
+                s(d, "communities_value"),
+                s(d, "application_value"),
+            )
+        })
+        .collect();
+    let orphans = t["orphans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            (
+                s(o, "application"),
+                s(o, "object_id"),
+                s(o, "old_community_uuid"),
+                o["community_exists"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    (diffs, orphans)
+}
+
+fn check(restore: &[&str], seed: &str) -> Value {
+    let cell = TestCell::new(&["--communities", "1000", "--seed", seed]);
+    let clean = cell.truth();
+    assert!(clean["differences"].as_array().unwrap().is_empty());
+    assert!(clean["orphans"].as_array().unwrap().is_empty());
+
+    let mut args = vec!["--restore"];
+    args.extend_from_slice(restore);
+    let record = cell.damage(&args);
+    let truth = cell.truth();
+    let (tdiffs, torphans) = truth_sets(&truth);
+    assert!(
+        !tdiffs.is_empty() && !torphans.is_empty(),
+        "the damage made no report rows"
+    );
+
+    // What the damage recorded doing is what the truth says.
+    for d in record["differences"].as_array().unwrap() {
+        let (app, uuid, field) = (
+            d[0].as_str().unwrap(),
+            d[1].as_str().unwrap(),
+            d[2].as_str().unwrap(),
+        );
+        assert!(
+            tdiffs
+                .iter()
+                .any(|t| t.0 == app && t.1 == uuid && t.3 == field),
+            "recorded difference {d} not in the truth"
+        );
+    }
+    let recorded_orphans: BTreeSet<OrphanKey> = record["orphans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            (
+                o[0].as_str().unwrap().to_string(),
+                o[1].as_str().unwrap().to_string(),
+                o[2].as_str().unwrap().to_string(),
+                o[3].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(recorded_orphans, torphans);
+
+    let out = cell.scratch("reports");
+    let script = export_and_report_script(&cell, out.to_str().unwrap());
+    let run = cell.run_script(&script, &[], "");
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(run.section("done"), Vec::<String>::new());
+
+    let (rdiffs, rorphans) = reported(&out);
+    assert_eq!(rdiffs, tdiffs, "differences: reports vs truth");
+    assert_eq!(rorphans, torphans, "orphans: reports vs truth");
+
+    // The communities to contact are exactly those of the differences.
+    let contacts: BTreeSet<String> = truth["communities_to_contact"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["uuid"].as_str().unwrap().to_string())
+        .collect();
+    let diff_uuids: BTreeSet<String> = tdiffs.iter().map(|d| d.1.clone()).collect();
+    assert_eq!(contacts, diff_uuids);
+    truth
+}
+
+#[test]
+fn communities_restore_reports_match_the_truth() {
+    let truth = check(&["communities"], "11");
+    // Several apps differ; both kinds of orphans are there.
+    let apps: BTreeSet<&str> = truth["differences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["application"].as_str().unwrap())
+        .collect();
+    assert!(apps.len() >= 3, "{apps:?}");
+    let orphans = truth["orphans"].as_array().unwrap();
+    assert!(orphans.iter().any(|o| o["community_exists"] == true));
+    assert!(orphans.iter().any(|o| o["community_exists"] == false));
+}
+
+#[test]
+fn single_app_restore_reports_match_the_truth() {
+    let truth = check(&["Blog"], "12");
+    // Only Blog differs, only Blog has orphans, only Blog's queued events are stale.
+    for k in ["differences", "orphans"] {
+        for row in truth[k].as_array().unwrap() {
+            assert_eq!(row["application"], "Blog", "{row}");
+        }
+    }
+    for (app, n) in truth["stale_events"].as_object().unwrap() {
+        assert_eq!(
+            n.as_u64().unwrap() > 0,
+            app == "Blog",
+            "stale events of {app}: {n}"
+        );
+    }
+    let healthy: u64 = truth["healthy_events"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    assert!(healthy > 0);
+    assert_eq!(truth["healthy_events"]["Blog"], 0);
+}
