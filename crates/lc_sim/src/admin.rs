@@ -100,11 +100,11 @@ fn path_arg(args: &[Value], i: usize, what: &str) -> Result<String, String> {
     let p = str_arg(args, i, what)?;
     if p.contains('\\') {
         return Err(iae(format!(
-            "{what} {p:?} contains a backslash; use forward slashes only"
+            "{what} \"{p}\" contains a backslash; use forward slashes only"
         )));
     }
     if !p.starts_with('/') {
-        return Err(iae(format!("{what} {p:?} is not an absolute path")));
+        return Err(iae(format!("{what} \"{p}\" is not an absolute path")));
     }
     Ok(p)
 }
