@@ -11,6 +11,7 @@
 //! - [`wsadmin`]: the one wsadmin runner: generated Jython 2.1 scripts, credentials in a 0600
 //!   properties file, marker-line results, one-line diagnoses.
 //! - [`export`]: the export XML reader: application, resource count, size and SHA-256 in one pass.
+//! - [`report`]: the HTML sync-report reader: rows found by header text, streamed.
 
 pub mod apps;
 pub mod error;
@@ -18,6 +19,7 @@ pub mod export;
 pub mod formats;
 pub mod httpd_conf;
 pub mod protocol;
+pub mod report;
 pub mod secret;
 pub mod wsadmin;
 
