@@ -1,0 +1,236 @@
+"""Shared helpers of the Ansible-level tests.
+
+- ``built`` (session fixture): the release binaries installed in the collection (``make build``),
+  unless ``LC_NO_BUILD=1`` says the caller built them already (``make test-ansible`` does).
+- ``binary(name)``: the path of a release binary (``lc-sim``, a module).
+- ``run_playbook(plays, tmp_path, ...)``: runs real ``ansible-playbook`` with the repository's
+  ansible.cfg and returns a :class:`PlaybookRun` whose ``task(name)`` is the exact result dict
+  (``changed``, ``failed``, ``msg``, module keys).
+- ``free_port()``: a free TCP port on 127.0.0.1.
+- :class:`IhsServer` and the ``ihs`` / ``ihs_no_compat`` fixtures: a real Apache httpd IHS
+  stand-in laid out with ``lc-sim ihs new`` in a temporary folder, started and stopped with
+  ``lc-sim ihs start/stop``; ``get(path, source=...)`` and ``wait_for(...)`` make real HTTP requests
+  from a chosen loopback address.
+"""
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+RELEASE = REPO / "target" / "release"
+MODULES_DIR = REPO / "ansible" / "plugins" / "modules"
+COLLECTION_LINK = REPO / "build" / "collections" / "ansible_collections" / "connections" / "dr"
+CALLBACKS = Path(__file__).resolve().parent / "plugins" / "callback"
+VENV_BIN = Path(sys.executable).parent
+
+
+def binary(name: str) -> Path:
+    """A release binary: ``lc-sim`` or a module name."""
+    path = RELEASE / name
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing: run `make build`")
+    return path
+
+
+@pytest.fixture(scope="session")
+def built() -> Path:
+    """Makes sure the binaries are built and installed beside their docs; returns the collection."""
+    if os.environ.get("LC_NO_BUILD") != "1":
+        subprocess.run(["make", "--no-print-directory", "-s", "build"], cwd=REPO, check=True,
+                       stdout=subprocess.DEVNULL)
+    assert COLLECTION_LINK.exists(), f"{COLLECTION_LINK} missing: run `make build`"
+    return COLLECTION_LINK
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on at the moment (127.0.0.1)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class PlaybookRun:
+    """One ``ansible-playbook`` run: exit status, output and every task result."""
+
+    rc: int
+    stdout: str
+    stderr: str
+    results: list[dict] = field(default_factory=list)
+
+    def tasks(self, name: str) -> list[dict]:
+        """The results of the tasks called ``name`` (several hosts, or a task run more than once)."""
+        return [r["result"] for r in self.results if r["task"] == name]
+
+    def task(self, name: str) -> dict:
+        """The result of the one task called ``name``."""
+        found = self.tasks(name)
+        assert len(found) == 1, f"task {name!r}: {len(found)} results\n{self.stdout}\n{self.stderr}"
+        return found[0]
+
+    def status(self, name: str) -> str:
+        return next(r["status"] for r in self.results if r["task"] == name)
+
+
+def ansible_env(extra: dict | None = None) -> dict:
+    """The environment of an Ansible command run by a test: the repository's ansible.cfg, the
+    test callback, no colour."""
+    env = dict(os.environ)
+    env.update({
+        "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
+        "ANSIBLE_CALLBACK_PLUGINS": str(CALLBACKS),
+        "ANSIBLE_CALLBACKS_ENABLED": "lc_results",
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_FORCE_COLOR": "0",
+        "ANSIBLE_LOCALHOST_WARNING": "False",
+        "ANSIBLE_INVENTORY_UNPARSED_WARNING": "False",
+        "ANSIBLE_RETRY_FILES_ENABLED": "False",
+        "PATH": f"{VENV_BIN}{os.pathsep}{RELEASE}{os.pathsep}{env.get('PATH', '')}",
+    })
+    env.update(extra or {})
+    return env
+
+
+def run_playbook(plays: list[dict] | str | Path, tmp_path: Path, *, inventory: str | None = None,
+                 extra_vars: dict | None = None, check: bool = False, diff: bool = False,
+                 args: list[str] | None = None, env: dict | None = None,
+                 timeout: int = 600) -> PlaybookRun:
+    """Runs real ``ansible-playbook``. ``plays`` is a list of plays (written as YAML; JSON is YAML)
+    or the path of a playbook. Without ``inventory``, the play runs on ``localhost`` over the local
+    connection."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    if isinstance(plays, (str, Path)) and Path(plays).exists():
+        playbook = Path(plays)
+    else:
+        playbook = Path(tempfile.mkstemp(prefix="playbook-", suffix=".yml", dir=tmp_path)[1])
+        playbook.write_text(json.dumps(plays, indent=2))
+    results_file = Path(tempfile.mkstemp(prefix="results-", suffix=".jsonl", dir=tmp_path)[1])
+    cmd = [str(VENV_BIN / "ansible-playbook"), str(playbook)]
+    if inventory is None:
+        cmd += ["-i", "localhost,", "-c", "local"]
+    else:
+        cmd += ["-i", inventory]
+    if extra_vars:
+        cmd += ["-e", json.dumps(extra_vars)]
+    if check:
+        cmd.append("--check")
+    if diff:
+        cmd.append("--diff")
+    cmd += args or []
+    proc = subprocess.run(cmd, cwd=REPO, env=ansible_env({"LC_RESULTS_FILE": str(results_file), **(env or {})}),
+                          capture_output=True, text=True, timeout=timeout)
+    results = [json.loads(line) for line in results_file.read_text().splitlines() if line.strip()]
+    for r in results:
+        # ansible-core drops `failed: false` from results it passes on; the status says it.
+        r["result"].setdefault("failed", r["status"] == "failed")
+        r["result"].setdefault("changed", False)
+    return PlaybookRun(proc.returncode, proc.stdout, proc.stderr, results)
+
+
+def play(*tasks: dict, name: str = "Test play", hosts: str = "localhost") -> list[dict]:
+    """A one-play playbook without fact gathering."""
+    return [{"name": name, "hosts": hosts, "gather_facts": False, "tasks": list(tasks)}]
+
+
+class IhsServer:
+    """A running IHS stand-in (real Apache httpd) laid out by ``lc-sim ihs new``."""
+
+    def __init__(self, info: dict):
+        self.info = info
+        self.name: str = info["name"]
+        self.root = Path(info["root"])
+        self.conf_path = Path(info["conf_path"])
+        self.apachectl = Path(info["apachectl"])
+        self.document_root = Path(info["document_root"])
+        self.port: int = info["port"]
+
+    @classmethod
+    def new(cls, base: Path, name: str = "ihs1", access_compat: bool = True) -> "IhsServer":
+        cmd = [str(binary("lc-sim")), "ihs", "new", str(base / name), "--name", name,
+               "--port", str(free_port())]
+        if not access_compat:
+            cmd.append("--no-access-compat")
+        out = subprocess.run(cmd, check=True, capture_output=True, text=True)
+        return cls(json.loads(out.stdout))
+
+    def start(self) -> None:
+        subprocess.run([str(binary("lc-sim")), "ihs", "start", str(self.root)], check=True,
+                       capture_output=True, text=True)
+
+    def stop(self) -> None:
+        subprocess.run([str(binary("lc-sim")), "ihs", "stop", str(self.root)], check=True,
+                       capture_output=True, text=True)
+
+    def conf_bytes(self) -> bytes:
+        return self.conf_path.read_bytes()
+
+    def get(self, path: str, source: str = "127.0.0.1") -> tuple[int, str]:
+        """One real HTTP request from the loopback address ``source``: (status, body)."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5, source_address=(source, 0))
+        try:
+            conn.request("GET", path, headers={"Connection": "close"})
+            resp = conn.getresponse()
+            return resp.status, resp.read().decode("utf-8", "replace")
+        finally:
+            conn.close()
+
+    def wait_for(self, path: str, status: int, source: str = "127.0.0.1", timeout: float = 10.0) -> tuple[int, str]:
+        """Polls until ``path`` answers ``status`` to ``source`` (a graceful restart takes up to a
+        second); returns the last (status, body) either way."""
+        deadline = time.monotonic() + timeout
+        last = (0, "")
+        while True:
+            try:
+                last = self.get(path, source)
+            except OSError:
+                last = (0, "")
+            if last[0] == status or time.monotonic() > deadline:
+                return last
+            time.sleep(0.1)
+
+
+@pytest.fixture
+def ihs_factory(built):
+    """Makes started IHS stand-ins in a folder others may enter (httpd's children run as
+    www-data when the tests run as root); stops and removes them afterwards."""
+    servers: list[IhsServer] = []
+    base = Path(tempfile.mkdtemp(prefix="lc-ihs-"))
+    base.chmod(0o755)
+
+    def make(name: str = "ihs1", access_compat: bool = True) -> IhsServer:
+        server = IhsServer.new(base, name, access_compat)
+        servers.append(server)
+        server.start()
+        return server
+
+    yield make
+    for server in servers:
+        try:
+            server.stop()
+        except subprocess.CalledProcessError:
+            pass
+    shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture
+def ihs(ihs_factory) -> IhsServer:
+    """A started IHS stand-in whose conf loads mod_access_compat."""
+    return ihs_factory("ihs1")
+
+
+@pytest.fixture
+def ihs_no_compat(ihs_factory) -> IhsServer:
+    """A started IHS stand-in on Apache 2.4 without mod_access_compat."""
+    return ihs_factory("ihs2", access_compat=False)
