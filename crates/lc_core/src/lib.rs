@@ -12,6 +12,7 @@
 //!   properties file, marker-line results, one-line diagnoses.
 //! - [`export`]: the export XML reader: application, resource count, size and SHA-256 in one pass.
 //! - [`report`]: the HTML sync-report reader: rows found by header text, streamed.
+//! - [`recovery`]: the consolidated facts and outputs: recovery-report.html/.json, owners.csv.
 
 pub mod apps;
 pub mod error;
@@ -19,6 +20,7 @@ pub mod export;
 pub mod formats;
 pub mod httpd_conf;
 pub mod protocol;
+pub mod recovery;
 pub mod report;
 pub mod secret;
 pub mod wsadmin;
