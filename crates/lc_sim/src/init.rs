@@ -264,10 +264,12 @@ pub fn world(seed: u64, n: usize, apps_deployed: &[String]) -> World {
     }
 }
 
-/// A port on 127.0.0.1 that nothing listens on right now.
-fn free_port() -> Result<u16> {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").context("cannot find a free port")?;
-    Ok(l.local_addr()?.port())
+/// `n` distinct ports on 127.0.0.1 that nothing listens on right now.
+fn free_ports(n: usize) -> Result<Vec<u16>> {
+    let held = (0..n)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").context("cannot find a free port"))
+        .collect::<Result<Vec<_>>>()?;
+    held.iter().map(|l| Ok(l.local_addr()?.port())).collect()
 }
 
 /// Lays out a new cell in `dir`.
@@ -310,12 +312,12 @@ pub fn init(dir: &Path, o: &InitOptions) -> Result<Cell> {
     };
     let mut rng = Rng::new(o.seed.wrapping_mul(31).wrapping_add(7));
     let mut ihs = Vec::new();
-    for k in 1..=o.ihs {
-        let name = format!("ihs{k}");
+    for (k, port) in free_ports(o.ihs)?.into_iter().enumerate() {
+        let name = format!("ihs{}", k + 1);
         ihs.push(crate::ihs::lay_out(
             &dir.join("ihs").join(&name),
             &name,
-            free_port()?,
+            port,
         )?);
     }
     let config = Config {

@@ -98,6 +98,9 @@ enum Command {
         /// Clear every fault first.
         #[arg(long)]
         clear: bool,
+        /// Put TASK in the middle of a run (status RUNNING) unless it is suspended.
+        #[arg(long)]
+        running: Option<String>,
     },
     /// Run the replay task now (unless it is suspended), as when it fires.
     Tick { dir: PathBuf },
@@ -201,8 +204,22 @@ fn run(command: Command) -> Result<ExitCode> {
             fail,
             fail_nth,
             clear,
+            running,
         } => {
             let cell = Cell::open(&dir)?;
+            if let Some(task) = running {
+                let found = cell.with_state(|tx| {
+                    let t = tx.world.task_mut(&task)?;
+                    if t.status != "SUSPENDED" {
+                        t.status = "RUNNING".into();
+                    }
+                    tx.world_changed = true;
+                    Some(())
+                })?;
+                if found.is_none() {
+                    bail!("--running: no task {task:?}");
+                }
+            }
             let faults = cell.with_meta(|m| {
                 let f = &mut m.faults;
                 if clear {

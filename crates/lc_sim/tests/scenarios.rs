@@ -102,6 +102,37 @@ fn every_damage_is_in_the_truth_and_trash_gives_false_visibility_differences() {
 }
 
 #[test]
+fn ihs_stand_ins_are_recorded_in_cell_json() {
+    let cell = TestCell::new(&["--communities", "3", "--ihs", "2"]);
+    let ihs = cell.config["ihs"].as_array().unwrap();
+    assert_eq!(ihs.len(), 2);
+    assert_ne!(ihs[0]["port"], ihs[1]["port"]);
+    for (k, i) in ihs.iter().enumerate() {
+        assert_eq!(i["name"], format!("ihs{}", k + 1));
+        assert!(i["root"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("/ihs/ihs{}", k + 1)));
+        assert!(std::path::Path::new(i["conf_path"].as_str().unwrap()).is_file());
+    }
+}
+
+#[test]
+fn a_running_task_finishes_on_tick_and_is_suspended_by_pause() {
+    let cell = TestCell::new(&["--communities", "3"]);
+    cell.fault(&["--running", "LifecycleRetryQueuedEvents"]);
+    assert_eq!(
+        cell.status()["scheduler"]["LifecycleRetryQueuedEvents"],
+        "RUNNING"
+    );
+    lc_sim_json(&["tick", cell.path()]);
+    assert_eq!(
+        cell.status()["scheduler"]["LifecycleRetryQueuedEvents"],
+        "SCHEDULED"
+    );
+}
+
+#[test]
 fn refuses_bad_options() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path().join("c");
