@@ -162,6 +162,45 @@ fn check(restore: &[&str], seed: &str) -> Value {
     assert_eq!(rdiffs, tdiffs, "differences: reports vs truth");
     assert_eq!(rorphans, torphans, "orphans: reports vs truth");
 
+    // The modules' own readers (lc_core) find the same in the same files.
+    let columns = lc_core::report::ColumnMap::new(&Default::default()).unwrap();
+    let mut core_diffs = BTreeSet::new();
+    let mut core_orphans = BTreeSet::new();
+    for app in APPS {
+        let d = out.join(format!("{}{}", app.id, report::DIFFERENCES_SUFFIX));
+        for x in lc_core::report::read_differences(&d, app.id, &columns).unwrap() {
+            core_diffs.insert((
+                x.application,
+                x.community_uuid,
+                x.community_name,
+                x.field,
+                x.communities_value,
+                x.application_value,
+            ));
+        }
+        let o = out.join(format!("{}{}", app.id, report::ORPHANS_SUFFIX));
+        for x in lc_core::report::read_orphans(&o, app.id, &columns).unwrap() {
+            core_orphans.insert((
+                x.application,
+                x.object_id,
+                x.old_community_uuid,
+                x.community_exists,
+            ));
+        }
+    }
+    assert_eq!(core_diffs, tdiffs, "differences: lc_core's reader vs truth");
+    assert_eq!(core_orphans, torphans, "orphans: lc_core's reader vs truth");
+    let mut exported = BTreeSet::new();
+    for entry in std::fs::read_dir(&out).unwrap() {
+        let p = entry.unwrap().path();
+        if p.extension().is_some_and(|e| e == "xml") {
+            let summary = lc_core::export::summarize(&p).unwrap();
+            assert_eq!(summary.resource_type.as_deref(), Some("community"));
+            exported.insert(summary.application);
+        }
+    }
+    assert_eq!(exported.len(), APPS.len());
+
     // The communities to contact are exactly those of the differences.
     let contacts: BTreeSet<String> = truth["communities_to_contact"]
         .as_array()
