@@ -555,16 +555,48 @@ struct Scanner<'a, R, F> {
 impl<R: Read, F: FnMut(&[&str], usize) -> Result<()>> Scanner<'_, R, F> {
     fn run(&mut self) -> Result<u64> {
         loop {
-            let sink = match self.tables.last_mut() {
-                Some(t) if t.cell_open => Some(&mut t.raw),
-                _ => None,
-            };
-            let found = self.input.skip_until(b'<', sink).map_err(|e| self.io(e))?;
-            self.check_row_size()?;
-            if !found {
+            let buf = fill(&mut self.input.r).map_err(|e| Error::io(self.name, e))?;
+            if buf.is_empty() {
                 return self.finish();
             }
-            self.markup()?;
+            // Text up to the next `<` goes to the open cell, if any.
+            let lt = buf.iter().position(|&b| b == b'<');
+            let text = &buf[..lt.unwrap_or(buf.len())];
+            if let Some(t) = self.tables.last_mut() {
+                if t.cell_open {
+                    t.raw.extend_from_slice(text);
+                }
+            }
+            self.input.line += text.iter().filter(|&&b| b == b'\n').count();
+            let Some(lt) = lt else {
+                let n = buf.len();
+                self.input.r.consume(n);
+                self.input.bytes += n as u64;
+                self.check_row_size()?;
+                continue;
+            };
+            // A tag without attributes, whole in the buffer (`<td>`, `</tr>`…), is handled here;
+            // anything else goes the general way.
+            let simple = simple_tag(&buf[lt..]);
+            let used = lt + simple.map_or(1, |(_, _, len)| len);
+            self.input.r.consume(used);
+            self.input.bytes += used as u64;
+            self.check_row_size()?;
+            match simple {
+                Some((tag, false, _)) => {
+                    self.saw_tag = true;
+                    let line = self.input.line;
+                    self.start_tag(tag, line)?;
+                    if let Some(name) = tag.raw_text() {
+                        self.skip_raw_text(name)?;
+                    }
+                }
+                Some((tag, true, _)) => {
+                    self.saw_tag = true;
+                    self.end_tag(tag)?;
+                }
+                None => self.markup()?,
+            }
         }
     }
 
@@ -933,6 +965,29 @@ impl<R: Read, F: FnMut(&[&str], usize) -> Result<()>> Scanner<'_, R, F> {
     }
 }
 
+/// A start or end tag without attributes at the start of `s` (which starts with `<`), when it is
+/// whole there: the tag, whether it is an end tag, and its length.
+fn simple_tag(s: &[u8]) -> Option<(Tag, bool, usize)> {
+    let end = s.get(1) == Some(&b'/');
+    let start = if end { 2 } else { 1 };
+    let mut name = [0u8; 10];
+    let mut len = 0;
+    for &c in s.get(start..)?.iter().take(name.len() + 1) {
+        if c == b'>' {
+            if len == 0 || !name[0].is_ascii_alphabetic() {
+                return None;
+            }
+            return Some((Tag::of(&name[..len]), end, start + len + 1));
+        }
+        if !c.is_ascii_alphanumeric() || len == name.len() {
+            return None;
+        }
+        name[len] = c.to_ascii_lowercase();
+        len += 1;
+    }
+    None
+}
+
 /// A cell's text for a message, cut at 40 characters.
 fn shorten(text: &str) -> String {
     match text.char_indices().nth(40) {
@@ -957,11 +1012,37 @@ fn label_matches(cell: &str, key: &str) -> bool {
 /// Decodes a cell's raw bytes (UTF-8, else Latin-1) into text: entities resolved, white space
 /// collapsed to single spaces and trimmed.
 fn decode_cell(raw: &[u8], out: &mut String) {
+    // Most cells are plain ASCII words with single spaces: copied as they are.
+    if is_plain(raw) {
+        out.clear();
+        if let Ok(text) = std::str::from_utf8(raw) {
+            out.push_str(text);
+            return;
+        }
+    }
     let text: Cow<str> = match std::str::from_utf8(raw) {
         Ok(s) => Cow::Borrowed(s),
         Err(_) => Cow::Owned(raw.iter().map(|&b| b as char).collect()),
     };
     decode_text(&text, out);
+}
+
+/// Whether raw cell text needs no decoding: printable ASCII without `&`, single spaces inside.
+fn is_plain(raw: &[u8]) -> bool {
+    let (Some(&first), Some(&last)) = (raw.first(), raw.last()) else {
+        return true;
+    };
+    if first == b' ' || last == b' ' {
+        return false;
+    }
+    let mut prev = 0u8;
+    for &b in raw {
+        if !(b.is_ascii_graphic() || b == b' ') || b == b'&' || (b == b' ' && prev == b' ') {
+            return false;
+        }
+        prev = b;
+    }
+    true
 }
 
 fn decode_text(text: &str, out: &mut String) {
