@@ -971,8 +971,7 @@ fn simple_tag(s: &[u8]) -> Option<(Tag, bool, usize)> {
     let end = s.get(1) == Some(&b'/');
     let start = if end { 2 } else { 1 };
     let mut name = [0u8; 10];
-    let mut len = 0;
-    for &c in s.get(start..)?.iter().take(name.len() + 1) {
+    for (len, &c) in s.get(start..)?.iter().take(name.len() + 1).enumerate() {
         if c == b'>' {
             if len == 0 || !name[0].is_ascii_alphabetic() {
                 return None;
@@ -983,7 +982,6 @@ fn simple_tag(s: &[u8]) -> Option<(Tag, bool, usize)> {
             return None;
         }
         name[len] = c.to_ascii_lowercase();
-        len += 1;
     }
     None
 }
