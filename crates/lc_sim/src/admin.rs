@@ -310,7 +310,7 @@ fn dispatch(
             ));
             Ok(Value::Null)
         }
-        _ => deletes(cell, tx, object, method, args),
+        _ => deletes(tx, object, method, args),
     }
 }
 
@@ -779,8 +779,7 @@ fn trash_resources(tx: &mut Tx, hit: impl Fn(&crate::model::Resource) -> bool) -
     n
 }
 
-fn deletes(cell: &Cell, tx: &mut Tx, object: &str, method: &str, args: &[Value]) -> CallResult {
-    let _ = cell;
+fn deletes(tx: &mut Tx, object: &str, method: &str, args: &[Value]) -> CallResult {
     match (object, method) {
         ("ActivityService", "fetchActivitiesByCommunityExId") => {
             let uuid = uuid_arg(args, 0, "communityExId")?;

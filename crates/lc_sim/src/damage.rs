@@ -238,13 +238,9 @@ impl Damager<'_> {
         let pool = self.candidates(|_| true);
         for u in self.choose(pool, k) {
             let f = pick_field(&mut self.rng);
-            let c = self
-                .tx
-                .world
-                .communities
-                .get(&u)
-                .cloned()
-                .unwrap_or_else(|| unreachable!());
+            let Some(c) = self.tx.world.communities.get(&u).cloned() else {
+                continue;
+            };
             let old = other_value(&mut self.rng, f, crate::truth::communities_value(&c, f));
             if let Some(c) = self.tx.world.communities.get_mut(&u) {
                 set_community_field(c, f, old);
@@ -364,12 +360,9 @@ impl Damager<'_> {
     fn trash(&mut self, n: usize) {
         let pool = self.candidates(|c| c.visibility != "private" && !c.in_trash);
         for u in self.choose(pool, n) {
-            let c = self
-                .tx
-                .world
-                .communities
-                .get_mut(&u)
-                .unwrap_or_else(|| unreachable!());
+            let Some(c) = self.tx.world.communities.get_mut(&u) else {
+                continue;
+            };
             c.in_trash = true;
             let widgets = c.widgets.clone();
             for app in widgets.iter().filter(|a| self.apps.contains(a)) {
@@ -381,29 +374,4 @@ impl Damager<'_> {
             }
         }
     }
-}
-
-/// Whether every row a damage recorded is in the truth (used by tests and `lc-sim check`).
-pub fn recorded_rows_present(rec: &DamageRecord, truth: &crate::truth::Truth) -> Vec<String> {
-    let mut missing = Vec::new();
-    for (app, uuid, field) in &rec.differences {
-        if !truth
-            .differences
-            .iter()
-            .any(|d| d.application == *app && d.community_uuid == *uuid && d.field == *field)
-        {
-            missing.push(format!("difference {app} {uuid} {field}"));
-        }
-    }
-    for (app, id, uuid, exists) in &rec.orphans {
-        if !truth.orphans.iter().any(|o| {
-            o.application == *app
-                && o.object_id == *id
-                && o.old_community_uuid == *uuid
-                && o.community_exists == *exists
-        }) {
-            missing.push(format!("orphan {app} {id} {uuid} {exists}"));
-        }
-    }
-    missing
 }
