@@ -45,11 +45,11 @@ build: deps ## Build the release binaries and install them into the collection.
 
 test: build test-rust test-ansible lint ## Run every test (Rust, Ansible-level, linters).
 
-test-rust: deps
+test-rust: deps ## Rust unit and fixture tests.
 	cargo test --workspace
 
-test-ansible: build
-	$(PY) -m pytest -q tests
+test-ansible: build ## Ansible-level tests: real ansible-playbook, real Apache httpd, simulated cell.
+	LC_NO_BUILD=1 $(PY) -m pytest -q tests
 
 lint: deps ## cargo fmt --check, clippy -D warnings, ansible-lint (production profile).
 	cargo fmt --all -- --check
@@ -59,5 +59,6 @@ lint: deps ## cargo fmt --check, clippy -D warnings, ansible-lint (production pr
 fmt: ## Format the Rust code.
 	cargo fmt --all
 
-clean: ## Remove build output.
-	rm -rf target build ansible/plugins/modules/[a-z]*[!l]
+clean: ## Remove build output (the binaries installed beside the docs too).
+	rm -rf target build
+	rm -f $(addprefix ansible/plugins/modules/,$(MODULES))

@@ -269,17 +269,20 @@ pub fn stop(inst: &IhsInstance, timeout: Duration) -> anyhow::Result<()> {
     let Some(pid) = inst.pid() else {
         return Ok(());
     };
-    let out = Command::new(&inst.apachectl)
+    // apachectl parses the conf before it signals: with a broken conf (a test may leave one)
+    // it cannot stop the server, so fall back to SIGTERM, which is what `-k stop` sends.
+    let stopped = Command::new(&inst.apachectl)
         .args(["-k", "stop"])
         .output()
-        .with_context(|| format!("running {}", inst.apachectl.display()))?;
-    if !out.status.success() {
-        bail!(
-            "{} -k stop failed ({}): {}",
-            inst.apachectl.display(),
-            out.status,
-            tail(&String::from_utf8_lossy(&out.stderr))
-        );
+        .is_ok_and(|out| out.status.success());
+    if !stopped {
+        let status = Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .context("running kill")?;
+        if !status.success() {
+            bail!("could not stop IHS stand-in {} (pid {pid})", inst.name);
+        }
     }
     let deadline = Instant::now() + timeout;
     while alive(pid) {
