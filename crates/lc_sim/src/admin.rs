@@ -505,7 +505,14 @@ fn generate_sync_reports(cell: &Cell, tx: &mut Tx, args: &[Value]) -> CallResult
         ));
     }
     let f = std::fs::File::open(&xml).map_err(|e| io_error(&xml, &e))?;
-    let mut app: Option<String> = None;
+    type Out = files::ReportWriter<BufWriter<std::fs::File>>;
+    let open = |name: String, title: String, cols: &[report::Column]| -> Result<Out, String> {
+        let path = format!("{}/{name}", dir.trim_end_matches('/'));
+        let f = std::fs::File::create(&path).map_err(|e| io_error(&path, &e))?;
+        files::ReportWriter::new(BufWriter::new(f), &title, cols).map_err(|e| io_error(&path, &e))
+    };
+    let mut reports: Option<(Out, Out)> = None;
+    let mut opened: Result<(), String> = Ok(());
     let mut diffs = Vec::new();
     let mut orphans = Vec::new();
     let mut cmp: Option<Comparer> = None;
@@ -516,68 +523,86 @@ fn generate_sync_reports(cell: &Cell, tx: &mut Tx, args: &[Value]) -> CallResult
                 if !cell.has_app(&a) {
                     anyhow::bail!("the export is of {a:?}, which this deployment does not have");
                 }
+                let both = open(
+                    format!("{a}{}", report::DIFFERENCES_SUFFIX),
+                    files::differences_title(&a),
+                    report::DIFFERENCES_COLUMNS,
+                )
+                .and_then(|d| {
+                    let o = open(
+                        format!("{a}{}", report::ORPHANS_SUFFIX),
+                        files::orphans_title(&a),
+                        report::ORPHANS_COLUMNS,
+                    )?;
+                    Ok((d, o))
+                });
+                match both {
+                    Ok(b) => reports = Some(b),
+                    Err(e) => {
+                        opened = Err(e);
+                        anyhow::bail!("cannot write the reports");
+                    }
+                }
                 cmp = Some(Comparer::new(world, &a));
-                app = Some(a);
             }
             files::Item::Record(r) => {
-                if let Some(c) = cmp.as_mut() {
+                if let (Some(c), Some((d, o))) = (cmp.as_mut(), reports.as_mut()) {
                     c.add(&r, &mut diffs, &mut orphans);
+                    for x in diffs.drain(..) {
+                        d.row(
+                            &report::DIFFERENCES_COLUMNS
+                                .iter()
+                                .map(|c| difference_cell(*c, &x))
+                                .collect::<Vec<_>>(),
+                        )?;
+                    }
+                    for x in orphans.drain(..) {
+                        o.row(
+                            &report::ORPHANS_COLUMNS
+                                .iter()
+                                .map(|c| orphan_cell(*c, &x))
+                                .collect::<Vec<_>>(),
+                        )?;
+                    }
                 }
             }
         }
         Ok(())
     });
+    opened?;
     if let Err(e) = read {
         return Err(java_error(
             "com.ibm.lconn.communities.sync.SyncReportException",
             &format!("cannot read {xml}: {e:#}"),
         ));
     }
-    let app = app.unwrap_or_default();
-    let write = |name: String, title: String, cols: &[report::Column], rows: Vec<Vec<String>>| {
-        let path = format!("{}/{name}", dir.trim_end_matches('/'));
-        let f = std::fs::File::create(&path).map_err(|e| io_error(&path, &e))?;
-        files::write_report(BufWriter::new(f), &title, cols, rows.into_iter())
-            .map_err(|e| io_error(&path, &e))
-    };
-    let label = |c: &report::Column, d: &truth::Difference| match c {
-        report::Column::CommunityName => d.community_name.clone(),
-        report::Column::CommunityUuid => d.community_uuid.clone(),
-        report::Column::Field => d.field.clone(),
-        report::Column::CommunitiesValue => d.communities_value.clone(),
-        _ => d.application_value.clone(),
-    };
-    let drows = diffs
-        .iter()
-        .map(|d| {
-            report::DIFFERENCES_COLUMNS
-                .iter()
-                .map(|c| label(c, d))
-                .collect()
-        })
-        .collect();
-    write(
-        format!("{app}{}", report::DIFFERENCES_SUFFIX),
-        files::differences_title(&app),
-        report::DIFFERENCES_COLUMNS,
-        drows,
-    )?;
-    let orow = |c: &report::Column, o: &truth::Orphan| match c {
-        report::Column::ObjectId => o.object_id.clone(),
-        report::Column::OldCommunityUuid => o.old_community_uuid.clone(),
-        _ => (if o.community_exists { "yes" } else { "no" }).to_string(),
-    };
-    let orows = orphans
-        .iter()
-        .map(|o| report::ORPHANS_COLUMNS.iter().map(|c| orow(c, o)).collect())
-        .collect();
-    write(
-        format!("{app}{}", report::ORPHANS_SUFFIX),
-        files::orphans_title(&app),
-        report::ORPHANS_COLUMNS,
-        orows,
-    )?;
+    if let Some((d, o)) = reports {
+        d.finish()
+            .and_then(|_| o.finish())
+            .map_err(|e| io_error(&dir, &e))?;
+    }
     Ok(Value::Null)
+}
+
+/// A difference's cell in the given report column.
+fn difference_cell(c: report::Column, d: &truth::Difference) -> &str {
+    match c {
+        report::Column::CommunityName => &d.community_name,
+        report::Column::CommunityUuid => &d.community_uuid,
+        report::Column::Field => &d.field,
+        report::Column::CommunitiesValue => &d.communities_value,
+        _ => &d.application_value,
+    }
+}
+
+/// An orphan's cell in the given report column.
+fn orphan_cell(c: report::Column, o: &truth::Orphan) -> &str {
+    match c {
+        report::Column::ObjectId => &o.object_id,
+        report::Column::OldCommunityUuid => &o.old_community_uuid,
+        _ if o.community_exists => "yes",
+        _ => "no",
+    }
 }
 
 fn assign(cell: &Cell, tx: &mut Tx, args: &[Value], out: &mut Vec<String>) -> CallResult {

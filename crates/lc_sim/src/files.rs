@@ -136,42 +136,64 @@ pub fn read_export<R: BufRead>(input: R, mut each: impl FnMut(Item) -> Result<()
     Ok(())
 }
 
-/// Writes one HTML sync report (`columns` from lc_core::formats::report), one row at a time;
-/// returns the number of rows.
+/// One HTML sync report being written, a row at a time (`columns` from lc_core::formats::report).
+pub struct ReportWriter<W: Write> {
+    w: W,
+    rows: u64,
+}
+
+impl<W: Write> ReportWriter<W> {
+    /// Writes the head of the page and the header row.
+    pub fn new(mut w: W, title: &str, columns: &[report::Column]) -> std::io::Result<Self> {
+        writeln!(w, "<!DOCTYPE html>")?;
+        writeln!(w, "<html lang=\"en\">\n<head>\n<meta charset=\"UTF-8\">")?;
+        writeln!(w, "<title>{}</title>\n</head>\n<body>", escape(title))?;
+        writeln!(w, "<!-- {} -->", x::SIMULATED_NOTE)?;
+        writeln!(
+            w,
+            "<p class=\"lc-sim-note\">{}</p>",
+            escape(x::SIMULATED_NOTE)
+        )?;
+        writeln!(w, "<h1>{}</h1>", escape(title))?;
+        writeln!(w, "<table border=\"1\">")?;
+        write!(w, "<tr>")?;
+        for c in columns {
+            write!(w, "<th>{}</th>", escape(report::label(*c)))?;
+        }
+        writeln!(w, "</tr>")?;
+        Ok(ReportWriter { w, rows: 0 })
+    }
+
+    pub fn row<S: AsRef<str>>(&mut self, cells: &[S]) -> std::io::Result<()> {
+        write!(self.w, "<tr>")?;
+        for cell in cells {
+            write!(self.w, "<td>{}</td>", escape(cell.as_ref()))?;
+        }
+        writeln!(self.w, "</tr>")?;
+        self.rows += 1;
+        Ok(())
+    }
+
+    /// Closes the page; returns the number of rows.
+    pub fn finish(mut self) -> std::io::Result<u64> {
+        writeln!(self.w, "</table>\n</body>\n</html>")?;
+        self.w.flush()?;
+        Ok(self.rows)
+    }
+}
+
+/// Writes one whole HTML sync report from its rows; returns the number of rows.
 pub fn write_report<W: Write>(
-    mut w: W,
+    w: W,
     title: &str,
     columns: &[report::Column],
     rows: impl Iterator<Item = Vec<String>>,
 ) -> std::io::Result<u64> {
-    writeln!(w, "<!DOCTYPE html>")?;
-    writeln!(w, "<html lang=\"en\">\n<head>\n<meta charset=\"UTF-8\">")?;
-    writeln!(w, "<title>{}</title>\n</head>\n<body>", escape(title))?;
-    writeln!(w, "<!-- {} -->", x::SIMULATED_NOTE)?;
-    writeln!(
-        w,
-        "<p class=\"lc-sim-note\">{}</p>",
-        escape(x::SIMULATED_NOTE)
-    )?;
-    writeln!(w, "<h1>{}</h1>", escape(title))?;
-    writeln!(w, "<table border=\"1\">")?;
-    write!(w, "<tr>")?;
-    for c in columns {
-        write!(w, "<th>{}</th>", escape(report::label(*c)))?;
-    }
-    writeln!(w, "</tr>")?;
-    let mut n = 0;
+    let mut r = ReportWriter::new(w, title, columns)?;
     for row in rows {
-        write!(w, "<tr>")?;
-        for cell in &row {
-            write!(w, "<td>{}</td>", escape(cell))?;
-        }
-        writeln!(w, "</tr>")?;
-        n += 1;
+        r.row(&row)?;
     }
-    writeln!(w, "</table>\n</body>\n</html>")?;
-    w.flush()?;
-    Ok(n)
+    r.finish()
 }
 
 /// The title of an application's differences / orphans report.
