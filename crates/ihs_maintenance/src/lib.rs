@@ -97,6 +97,8 @@ fn read_conf(path: &Path) -> Result<HttpdConf, Error> {
 struct Plan {
     conf_bytes: Vec<u8>,
     page: Option<(PathBuf, Vec<u8>)>,
+    /// The page did not exist before this run.
+    page_is_new: bool,
     remove_page: Option<PathBuf>,
 }
 
@@ -179,6 +181,7 @@ fn enable(o: &Options, conf: HttpdConf, ctx: &Context) -> Result<Outcome, Error>
     let plan = Plan {
         conf_bytes: conf.enabled(&m),
         page: page_write.map(|w| (page_path.clone(), w)),
+        page_is_new: existing.is_none(),
         remove_page,
     };
     let allowed: Vec<&str> = allow.iter().map(|a| a.as_str()).collect();
@@ -199,6 +202,7 @@ fn disable(o: &Options, conf: HttpdConf, ctx: &Context) -> Result<Outcome, Error
     let plan = Plan {
         conf_bytes: conf.disabled(),
         page: None,
+        page_is_new: false,
         remove_page,
     };
     let apachectl = apachectl_for(o, &conf);
@@ -209,8 +213,9 @@ fn disable(o: &Options, conf: HttpdConf, ctx: &Context) -> Result<Outcome, Error
 fn apachectl_for(o: &Options, conf: &HttpdConf) -> Apachectl {
     Apachectl::new(match &o.apachectl {
         Some(p) => PathBuf::from(p),
+        // IHS on Windows has no apachectl; its httpd.exe takes the same -t, -f and -k.
         None => conf.server_root().join("bin").join(if cfg!(windows) {
-            "apachectl.bat"
+            "httpd.exe"
         } else {
             "apachectl"
         }),
@@ -276,10 +281,19 @@ fn apply(
         if let Some((page, bytes)) = &plan.page {
             write_atomic(page, bytes, 0o644)?;
         }
-        if o.backup {
-            backup_file = Some(backup_copy(path)?);
+        let put_in_place = (|| {
+            if o.backup {
+                backup_file = Some(backup_copy(path)?);
+            }
+            candidate.persist()
+        })();
+        if let Err(e) = put_in_place {
+            // A page created for a conf that did not go live would be left behind untracked.
+            if let (Some((page, _)), true) = (&plan.page, plan.page_is_new) {
+                let _ = std::fs::remove_file(page);
+            }
+            return Err(e);
         }
-        candidate.persist()?;
     } else if let Some((page, bytes)) = &plan.page {
         write_atomic(page, bytes, 0o644)?;
     }

@@ -1,0 +1,279 @@
+//! The module through the protocol (`run_text`), on a conf in a temporary folder, without httpd:
+//! `validate: false`, `restart: none`, or a stand-in apachectl script. The live-Apache behaviour
+//! is tested at the Ansible level (tests/test_ihs_maintenance.py).
+
+use ihs_maintenance::IhsMaintenance;
+use lc_core::protocol::run_text;
+use serde_json::{json, Map, Value};
+use std::path::{Path, PathBuf};
+
+const CONF: &str = "ServerRoot \"@ROOT@\"\r\nListen 80\r\nLoadModule authz_host_module modules/mod_authz_host.so\r\nDocumentRoot htdocs\r\n";
+
+struct Site {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+    conf: PathBuf,
+}
+
+impl Site {
+    fn new() -> Site {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().to_path_buf();
+        for d in ["conf", "htdocs", "modules", "bin"] {
+            std::fs::create_dir_all(root.join(d)).unwrap();
+        }
+        // The conf's modules folder holds mod_access_compat.so: the block loads it.
+        std::fs::write(root.join("modules/mod_access_compat.so"), b"").unwrap();
+        let conf = root.join("conf/httpd.conf");
+        std::fs::write(&conf, CONF.replace("@ROOT@", &root.to_string_lossy())).unwrap();
+        Site {
+            _dir: dir,
+            root,
+            conf,
+        }
+    }
+
+    fn run(&self, args: Value) -> Map<String, Value> {
+        let mut all = json!({
+            "conf_path": self.conf,
+            "validate": false,
+            "restart": "none",
+        });
+        for (k, v) in args.as_object().unwrap() {
+            all[k] = v.clone();
+        }
+        run_text::<IhsMaintenance>(&all.to_string())
+    }
+
+    fn page(&self) -> PathBuf {
+        self.root.join("htdocs/upgrading.htm")
+    }
+
+    fn conf_bytes(&self) -> Vec<u8> {
+        std::fs::read(&self.conf).unwrap()
+    }
+
+    fn scrub(&self, text: &str) -> String {
+        text.replace(&*self.root.to_string_lossy(), "<ROOT>")
+    }
+}
+
+fn enable() -> Value {
+    json!({"state": "enabled", "allow_from": ["10.0.0.5", "was1.example.com"], "assets_path": "/assets/"})
+}
+
+fn keys(r: &Map<String, Value>) -> (bool, bool) {
+    (
+        r["changed"].as_bool().unwrap(),
+        r["failed"].as_bool().unwrap(),
+    )
+}
+
+#[test]
+fn enable_is_idempotent_and_disable_restores_the_bytes() {
+    let site = Site::new();
+    let original = site.conf_bytes();
+
+    let r = site.run(enable());
+    assert_eq!(keys(&r), (true, false), "{r:?}");
+    assert_eq!(r["access"], "compat_loaded");
+    assert_eq!(r["allowed"], json!(["10.0.0.5", "was1.example.com"]));
+    assert_eq!(r["restarted"], false);
+    let enabled = site.conf_bytes();
+    assert!(enabled.starts_with(&original));
+    let added = String::from_utf8(enabled[original.len()..].to_vec()).unwrap();
+    assert!(
+        !added.replace("\r\n", "").contains('\n'),
+        "managed lines must use CRLF here"
+    );
+    insta::assert_snapshot!("enabled_block", site.scrub(&added.replace("\r\n", "\n")));
+    assert_eq!(
+        std::fs::read_to_string(site.page()).unwrap(),
+        lc_core::httpd_conf::DEFAULT_PAGE
+    );
+
+    let r = site.run(enable());
+    assert_eq!(keys(&r), (false, false));
+    assert_eq!(site.conf_bytes(), enabled);
+
+    // Another allow list rewrites the block in place.
+    let r = site
+        .run(json!({"state": "enabled", "allow_from": ["10.0.0.6"], "assets_path": "/assets/"}));
+    assert_eq!(keys(&r), (true, false));
+    let text = String::from_utf8(site.conf_bytes()).unwrap();
+    assert!(text.contains("    Allow from 10.0.0.6\r\n") && !text.contains("10.0.0.5"));
+
+    let r = site.run(json!({"state": "disabled"}));
+    assert_eq!(keys(&r), (true, false));
+    assert_eq!(site.conf_bytes(), original);
+    assert!(
+        !site.page().exists(),
+        "the page this module wrote is removed"
+    );
+    let r = site.run(json!({"state": "disabled"}));
+    assert_eq!(keys(&r), (false, false));
+}
+
+#[test]
+fn check_mode_and_diff_touch_nothing() {
+    let site = Site::new();
+    let original = site.conf_bytes();
+    let mut args = enable();
+    args["_ansible_check_mode"] = json!(true);
+    args["_ansible_diff"] = json!(true);
+    let r = site.run(args);
+    assert_eq!(keys(&r), (true, false));
+    assert_eq!(site.conf_bytes(), original);
+    assert!(!site.page().exists());
+    let diff = &r["diff"];
+    assert_eq!(diff["before"], String::from_utf8(original).unwrap());
+    assert!(diff["after"].as_str().unwrap().contains("Deny from all"));
+    let listing: Vec<_> = std::fs::read_dir(site.root.join("conf")).unwrap().collect();
+    assert_eq!(listing.len(), 1, "no temporary file left");
+}
+
+#[test]
+fn an_administrators_own_page_is_kept() {
+    let site = Site::new();
+    std::fs::write(site.page(), "our own page\n").unwrap();
+    let r = site.run(enable());
+    assert_eq!(keys(&r), (true, false));
+    assert_eq!(
+        std::fs::read_to_string(site.page()).unwrap(),
+        "our own page\n"
+    );
+    assert!(!String::from_utf8(site.conf_bytes())
+        .unwrap()
+        .contains("# page written by"));
+    site.run(json!({"state": "disabled"}));
+    assert_eq!(
+        std::fs::read_to_string(site.page()).unwrap(),
+        "our own page\n"
+    );
+}
+
+#[test]
+fn page_src_backup_and_renamed_page() {
+    let site = Site::new();
+    let src = site.root.join("maint.html");
+    std::fs::write(&src, "from src\n").unwrap();
+    let original = site.conf_bytes();
+    let mut args = enable();
+    args["page_src"] = json!(src);
+    args["backup"] = json!(true);
+    let r = site.run(args);
+    assert_eq!(keys(&r), (true, false), "{r:?}");
+    let backup = PathBuf::from(r["backup_file"].as_str().unwrap());
+    assert_eq!(std::fs::read(&backup).unwrap(), original);
+    assert_eq!(std::fs::read_to_string(site.page()).unwrap(), "from src\n");
+
+    // A new page name: the old page (ours) goes, the new one is written and tracked.
+    let mut args = enable();
+    args["page_name"] = json!("maintenance.html");
+    args["page_content"] = json!("renamed\n");
+    let r = site.run(args);
+    assert_eq!(keys(&r), (true, false));
+    assert!(!site.page().exists());
+    let new_page = site.root.join("htdocs/maintenance.html");
+    assert_eq!(std::fs::read_to_string(&new_page).unwrap(), "renamed\n");
+    site.run(json!({"state": "disabled"}));
+    assert!(!new_page.exists());
+    assert_eq!(site.conf_bytes(), original);
+}
+
+#[test]
+fn validation_runs_apachectl_on_the_candidate() {
+    let site = Site::new();
+    let log = site.root.join("ctl.log");
+    let ctl = site.root.join("bin/apachectl");
+    // A stand-in apachectl: logs its arguments; -t fails when the candidate names 10.0.0.66.
+    std::fs::write(
+        &ctl,
+        format!(
+            "#!/bin/sh\necho \"$@\" >> {log}\nif [ \"$1\" = -t ]; then\n  if grep -q 10.0.0.66 \"$3\"; then echo \"AH00526: Syntax error on line 9 of $3:\" >&2; echo \"Invalid command 'Allow'\" >&2; exit 1; fi\n  echo 'Syntax OK' >&2\nfi\nexit 0\n",
+            log = log.display()
+        ),
+    )
+    .unwrap();
+    set_exec(&ctl);
+    let original = site.conf_bytes();
+    let bad = site.run(json!({"state": "enabled", "allow_from": ["10.0.0.66"], "validate": true, "restart": "graceful"}));
+    assert_eq!(keys(&bad), (false, true));
+    assert_eq!(
+        site.scrub(bad["msg"].as_str().unwrap()),
+        "the new <ROOT>/conf/httpd.conf does not pass apachectl -t and was not put in place: AH00526: Syntax error on line 9 of <ROOT>/conf/httpd.conf: Invalid command 'Allow'"
+    );
+    assert_eq!(site.conf_bytes(), original);
+    assert!(!site.page().exists());
+
+    let ok = site.run(json!({"state": "enabled", "allow_from": ["10.0.0.5"], "validate": true, "restart": "graceful"}));
+    assert_eq!(keys(&ok), (true, false), "{ok:?}");
+    assert_eq!(ok["restarted"], true);
+    let calls = std::fs::read_to_string(&log).unwrap();
+    let calls: Vec<String> = calls
+        .lines()
+        .map(|l| site.scrub(l))
+        .map(|l| name_the_candidate(&l))
+        .collect();
+    insta::assert_snapshot!("apachectl_calls", calls.join("\n"));
+}
+
+/// Replaces the temporary candidate's name (pid, time) with `<candidate>`.
+fn name_the_candidate(line: &str) -> String {
+    line.split(' ')
+        .map(|w| {
+            if w.contains(".httpd.conf.lc-recover.") {
+                "<ROOT>/conf/<candidate>".to_string()
+            } else {
+                w.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(unix)]
+fn set_exec(p: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+#[test]
+fn one_line_errors() {
+    let site = Site::new();
+    let mut msgs = Vec::new();
+    let cases = [
+        json!({"state": "enabled"}),
+        json!({"state": "enabled", "allow_from": ["10.0.0.1; Allow from all"]}),
+        json!({"state": "enabled", "allow_from": ["10.0.0.1"], "page_name": "../etc/passwd"}),
+        json!({"state": "enabled", "allow_from": ["10.0.0.1"], "assets_path": "/"}),
+        json!({"state": "enabled", "allow_from": ["10.0.0.1"], "page_content": "x", "page_src": "/y"}),
+        json!({"state": "enabled", "allow_from": ["10.0.0.1"], "error_codes": [200]}),
+        json!({"state": "enabled", "allow_from": ["10.0.0.1"], "restart": "reload"}),
+        json!({"state": "enabled", "allow_from": ["10.0.0.1"], "validate": true}),
+        json!({"state": "on"}),
+        json!({"state": "enabled", "allow_from": ["10.0.0.1"], "conf_path": "/nonexistent/httpd.conf"}),
+    ];
+    for case in cases {
+        let r = site.run(case.clone());
+        assert_eq!(keys(&r), (false, true), "{case}: {r:?}");
+        let msg = r["msg"].as_str().unwrap();
+        assert!(!msg.contains('\n'));
+        msgs.push(format!("{case}\n  -> {}", site.scrub(msg)));
+    }
+    // Damaged markers.
+    let mut text = site.conf_bytes();
+    text.extend_from_slice(lc_core::httpd_conf::BEGIN_MARKER.as_bytes());
+    text.extend_from_slice(b"\r\n");
+    std::fs::write(&site.conf, &text).unwrap();
+    for state in ["enabled", "disabled"] {
+        let r = site.run(json!({"state": state, "allow_from": ["10.0.0.1"]}));
+        assert_eq!(keys(&r), (false, true));
+        msgs.push(format!(
+            "damaged, {state}\n  -> {}",
+            site.scrub(r["msg"].as_str().unwrap())
+        ));
+    }
+    assert_eq!(site.conf_bytes(), text);
+    insta::assert_snapshot!("errors", msgs.join("\n"));
+}
