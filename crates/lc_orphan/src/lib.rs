@@ -64,11 +64,16 @@ def lcr_delete(app, obj, old):
         FilesLibraryService.delete(obj)
         return "deleted with every version"
     if app == "Forum":
-        import java
-        forum = java.util.HashMap()
-        forum.put("forumID", obj)
-        forums = java.util.Vector()
-        forums.add(forum)
+        pattern = ""
+        for c in obj:
+            if c.isalnum() or c == "-" or c == "_":
+                pattern = pattern + c
+            else:
+                pattern = pattern + "\\" + c
+        lcr_call("ForumsService.fetchForums")
+        forums = ForumsService.filterInput(ForumsService.fetchForums(), pattern, "forumID")
+        if len(forums) == 0:
+            raise ValueError("forum " + obj + " is not in ForumsService.fetchForums()")
         lcr_call("ForumsService.deleteForums")
         ForumsService.deleteForums(forums)
         return "moved to Trash"

@@ -216,16 +216,23 @@ fn interpret(
             }
         }
     }
-    let left_in_scope: u64 = after
-        .iter()
-        .filter(|(a, _)| in_scope(a) && scope != "id")
-        .map(|(_, n)| *n)
-        .sum();
     result.changed = reported_total > 0;
+    let remaining = total(&after);
+    let msg = match scope {
+        "apps" => format!(
+            "cleared {reported_total} queued events of {}; {remaining} events of other applications remain queued",
+            values.join(", ")
+        ),
+        "type" => format!(
+            "cleared {reported_total} queued community events; {remaining} events of other resource types remain queued"
+        ),
+        _ => format!(
+            "cleared {reported_total} queued events of community {}; {remaining} other events remain queued",
+            values[0]
+        ),
+    };
     Ok(result
-        .msg(format!(
-            "cleared {reported_total} queued events; {left_in_scope} left in scope"
-        ))
+        .msg(msg)
         .with("cleared", &cleared)
         .with("cleared_total", reported_total)
         .with("queued_after", &after))
