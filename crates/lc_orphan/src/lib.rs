@@ -213,7 +213,7 @@ fn parse_orphans(values: &[serde_json::Value]) -> Result<Vec<Orphan>, Error> {
             })?;
             lc_core::apps::validate_ids(
                 &format!("orphans[{i}].application"),
-                &[o.application.clone()],
+                std::slice::from_ref(&o.application),
             )?;
             wsadmin::check_value(&format!("orphans[{i}].object_id"), &o.object_id)?;
             if !wsadmin::is_uuid(&o.old_community_uuid) {
