@@ -6,6 +6,7 @@
 - ``run_playbook(plays, tmp_path, ...)``: runs real ``ansible-playbook`` with the repository's
   ansible.cfg and returns a :class:`PlaybookRun` whose ``task(name)`` is the exact result dict
   (``changed``, ``failed``, ``msg``, module keys).
+- ``lc_sim(*args)``: runs ``lc-sim`` (checked; output captured as text).
 - ``free_port()``: a free TCP port on 127.0.0.1.
 - :class:`IhsServer` and the ``ihs`` / ``ihs_no_compat`` fixtures: a real Apache httpd IHS
   stand-in laid out with ``lc-sim ihs new`` in a temporary folder, started and stopped with
@@ -42,6 +43,12 @@ def binary(name: str) -> Path:
     if not path.exists():
         raise FileNotFoundError(f"{path} is missing: run `make build`")
     return path
+
+
+def lc_sim(*args: str | Path, check: bool = True) -> subprocess.CompletedProcess:
+    """Runs the simulated cell's command line, e.g. ``lc_sim("ihs", "start", root)``."""
+    return subprocess.run([str(binary("lc-sim")), *map(str, args)], check=check,
+                          capture_output=True, text=True)
 
 
 @pytest.fixture(scope="session")
@@ -158,20 +165,16 @@ class IhsServer:
 
     @classmethod
     def new(cls, base: Path, name: str = "ihs1", access_compat: bool = True) -> "IhsServer":
-        cmd = [str(binary("lc-sim")), "ihs", "new", str(base / name), "--name", name,
-               "--port", str(free_port())]
+        args = ["ihs", "new", base / name, "--name", name, "--port", str(free_port())]
         if not access_compat:
-            cmd.append("--no-access-compat")
-        out = subprocess.run(cmd, check=True, capture_output=True, text=True)
-        return cls(json.loads(out.stdout))
+            args.append("--no-access-compat")
+        return cls(json.loads(lc_sim(*args).stdout))
 
     def start(self) -> None:
-        subprocess.run([str(binary("lc-sim")), "ihs", "start", str(self.root)], check=True,
-                       capture_output=True, text=True)
+        lc_sim("ihs", "start", self.root)
 
     def stop(self) -> None:
-        subprocess.run([str(binary("lc-sim")), "ihs", "stop", str(self.root)], check=True,
-                       capture_output=True, text=True)
+        lc_sim("ihs", "stop", self.root)
 
     def conf_bytes(self) -> bytes:
         return self.conf_path.read_bytes()

@@ -421,6 +421,31 @@ mod tests {
     use super::*;
 
     #[test]
+    fn laid_out_conf_passes_httpd_check_with_and_without_access_compat() {
+        if !Path::new(HTTPD).exists() {
+            return; // Apache httpd is installed by `make deps`; nothing to check against here.
+        }
+        let dir = tempfile::tempdir().unwrap();
+        set_mode(dir.path(), 0o755).unwrap();
+        for (name, compat) in [("with", true), ("without", false)] {
+            let options = IhsOptions {
+                access_compat: compat,
+            };
+            let inst = lay_out_with(&dir.path().join(name), name, 18_080, &options).unwrap();
+            let out = Command::new(&inst.apachectl).arg("-t").output().unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let conf = std::fs::read_to_string(&inst.conf_path).unwrap();
+            assert_eq!(conf.contains("LoadModule access_compat_module"), compat);
+            assert_eq!(instances_in(&inst.root).unwrap()[0].port, 18_080);
+            assert!(inst.document_root.join("assets/site.css").is_file());
+        }
+    }
+
+    #[test]
     fn conf_has_the_ihs_lines_and_the_port() {
         let conf = render_conf(
             "/srv/ihs1",
