@@ -237,3 +237,63 @@ def ihs(ihs_factory) -> IhsServer:
 def ihs_no_compat(ihs_factory) -> IhsServer:
     """A started IHS stand-in on Apache 2.4 without mod_access_compat."""
     return ihs_factory("ihs2", access_compat=False)
+
+
+class Cell:
+    """A simulated Connections cell laid out by ``lc-sim init``: its connection facts, its ground
+    truth and counters, and its faults."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.info: dict = json.loads((root / "cell.json").read_text())
+        self.wsadmin_path: str = self.info["wsadmin_path"]
+        self.user: str = self.info["admin_user"]
+        self.password: str = self.info["admin_password"]
+
+    @classmethod
+    def init(cls, root: Path, *args: str | int) -> "Cell":
+        lc_sim("init", root, *map(str, args))
+        return cls(root)
+
+    def wsadmin(self, **extra) -> dict:
+        """The wsadmin options of an lc_* task for this cell (credentials included)."""
+        return {"wsadmin_path": self.wsadmin_path, "user": self.user, "password": self.password, **extra}
+
+    def damage(self, *restore: str, backup_age: int | None = None, trash: int | None = None) -> dict:
+        args: list[str] = ["damage", str(self.root), "--restore", *restore]
+        if backup_age is not None:
+            args += ["--backup-age", str(backup_age)]
+        if trash is not None:
+            args += ["--trash", str(trash)]
+        return json.loads(lc_sim(*args).stdout)
+
+    def truth(self) -> dict:
+        return json.loads(lc_sim("truth", self.root).stdout)
+
+    def status(self) -> dict:
+        return json.loads(lc_sim("status", self.root).stdout)
+
+    def launches(self) -> int:
+        return int(self.status()["launches"])
+
+    def fault(self, *args: str) -> None:
+        lc_sim("fault", self.root, *args)
+
+    def state_bytes(self) -> dict[str, bytes]:
+        """Every state file, byte for byte (to prove that nothing changed)."""
+        return {p.name: p.read_bytes() for p in sorted((self.root / "state").glob("*.json"))
+                if p.name != "meta.json"}
+
+
+@pytest.fixture
+def cell_factory(built, tmp_path):
+    """Makes simulated cells under the test's temporary folder: ``cell_factory(name, *init_args)``."""
+    def make(name: str = "cell", *args: str | int) -> Cell:
+        return Cell.init(tmp_path / name, *args)
+    return make
+
+
+@pytest.fixture
+def cell(cell_factory) -> Cell:
+    """A cell of 200 communities (every application of HCL Connections 8)."""
+    return cell_factory("cell", "--communities", 200)
