@@ -234,3 +234,26 @@ def test_ansible_doc_reads_the_sidecar(built):
     assert out.returncode == 0, out.stderr
     assert "maintenance mode" in out.stdout
     assert "allow_from" in out.stdout and "assets_path" in out.stdout
+
+
+def test_document_root_set_in_an_include(ihs, tmp_path):
+    # The site's DocumentRoot lives in an Include; httpd is asked where it is.
+    conf = ihs.conf_bytes().decode()
+    line = next(l for l in conf.splitlines() if l.startswith("DocumentRoot "))
+    (ihs.conf_path.parent / "docroot.conf").write_text(line + "\n")
+    conf = conf.replace(line + "\n", "Include conf/docroot.conf\n")
+    ihs.conf_path.write_text(conf)
+    original = ihs.conf_bytes()
+    subprocess.run([str(ihs.apachectl), "-k", "graceful"], check=True)
+    assert_normal_site(ihs)
+
+    run = run_playbook(play(task(ihs)), tmp_path)
+    assert run.rc == 0, run.stdout + run.stderr
+    result = run.task("Put IHS in maintenance mode")
+    assert result["document_root"] == str(ihs.document_root)
+    assert_maintenance(ihs)
+    off = task(ihs, "Take IHS out of maintenance mode", state="disabled", allow_from=None)
+    assert run_playbook(play(off), tmp_path).rc == 0
+    assert ihs.conf_bytes() == original
+    assert not (ihs.document_root / "upgrading.htm").exists()
+    assert_normal_site(ihs)

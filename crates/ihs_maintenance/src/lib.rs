@@ -110,9 +110,16 @@ fn enable(o: &Options, conf: HttpdConf, ctx: &Context) -> Result<Outcome, Error>
     }
     let error_codes = check_error_codes(&o.error_codes)?;
 
+    let apachectl = apachectl_for(o, &conf);
     let document_root = match &o.document_root {
         Some(d) => PathBuf::from(d),
-        None => conf.document_root().ok_or_else(|| {
+        None => match conf.document_root() {
+            Some(d) => Some(d),
+            // Set in an Include: ask httpd.
+            None if apachectl.program.exists() => apachectl.document_root(conf.path())?,
+            None => None,
+        }
+        .ok_or_else(|| {
             Error::invalid(format!(
                 "{} has no DocumentRoot: set document_root",
                 conf.path().display()
@@ -152,7 +159,6 @@ fn enable(o: &Options, conf: HttpdConf, ctx: &Context) -> Result<Outcome, Error>
         .map(PathBuf::from)
         .filter(|p| p.exists());
 
-    let apachectl = apachectl_for(o, &conf);
     let access = match &block {
         Some(b) if b.loads_access_compat.is_some() => {
             Access::CompatLoading(b.loads_access_compat.clone().unwrap_or_default())

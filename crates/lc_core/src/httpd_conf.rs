@@ -989,6 +989,20 @@ impl Apachectl {
         ))
     }
 
+    /// `apachectl -t -D DUMP_RUN_CFG -f <conf>`: the `Main DocumentRoot` httpd would use (for a
+    /// conf that sets it in an Include). `None` when httpd does not say.
+    pub fn document_root(&self, conf: &Path) -> Result<Option<PathBuf>> {
+        let out = self.run(&["-t", "-D", "DUMP_RUN_CFG", "-f", &conf.to_string_lossy()])?;
+        if !out.success() {
+            return Ok(None);
+        }
+        Ok(out.output.lines().find_map(|l| {
+            l.trim()
+                .strip_prefix("Main DocumentRoot:")
+                .map(|v| PathBuf::from(v.trim().trim_matches('"')))
+        }))
+    }
+
     /// `apachectl -k <verb> -f <conf>`.
     pub fn signal(&self, verb: &str, conf: &Path) -> Result<CtlOutput> {
         self.run(&["-k", verb, "-f", &conf.to_string_lossy()])
