@@ -14,10 +14,10 @@ options:
     type: path
     default: /opt/IBM/WebSphere/AppServer/profiles/Dmgr01/bin/wsadmin.sh
   host:
-    description: Host of the Deployment Manager (C(-host)); wsadmin's default when not given.
+    description: Host of the Deployment Manager (C(-host)); wsadmin's default when not given or empty.
     type: str
   port:
-    description: SOAP port of the Deployment Manager (C(-port)), usually 8879.
+    description: SOAP port of the Deployment Manager (C(-port)), usually 8879; wsadmin's default when not given or V(0).
     type: int
   conntype:
     description: Connector type (C(-conntype)).
@@ -37,7 +37,7 @@ options:
     description:
       - Where a feature runs on several servers, wsadmin asks which service to connect to; this is
         the answer (counting from 1).
-      - When not given, C(batchMode) is set and the first service is used.
+      - When not given (or V(0)), C(batchMode) is set and the first service is used.
       - A command that writes or reads a file runs on the chosen server, so the file lives on
         that server's host.
     type: int
@@ -45,6 +45,7 @@ options:
     description:
       - Seconds after which the wsadmin process and everything it started are stopped.
       - The call may still be running on the server when that happens; the message says so.
+      - Not given (or V(0)): no limit.
     type: int
   java_options:
     description: Extra C(-javaoption) values for the wsadmin JVM.

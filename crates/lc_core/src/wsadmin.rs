@@ -40,13 +40,29 @@ pub struct WsadminArgs {
     pub java_options: Vec<String>,
 }
 
+impl WsadminArgs {
+    /// The options with their "not set" spellings folded: an empty host or conntype, a port,
+    /// service index or timeout of 0 (so that a playbook can pass a variable left at its default).
+    pub fn normalized(&self) -> WsadminArgs {
+        let mut a = self.clone();
+        a.host = a.host.filter(|h| !h.is_empty());
+        a.conntype = a.conntype.filter(|c| !c.is_empty());
+        a.user = a.user.filter(|u| !u.is_empty());
+        a.password = a.password.filter(|p| !p.is_empty());
+        a.port = a.port.filter(|p| *p != 0);
+        a.service_index = a.service_index.filter(|i| *i != 0);
+        a.timeout = a.timeout.filter(|t| *t != 0);
+        a
+    }
+}
+
 /// The wsadmin options, to be added to a module's [`crate::ArgSpec`].
 pub fn options() -> Vec<Opt> {
     vec![
         Opt::path("wsadmin_path").default(DEFAULT_WSADMIN),
         Opt::str("host"),
         Opt::int("port"),
-        Opt::str("conntype").choices(&["SOAP", "RMI", "IPC", "JSR160RMI", "NONE"]),
+        Opt::str("conntype").choices(&["SOAP", "RMI", "IPC", "JSR160RMI", "NONE", ""]),
         Opt::str("user"),
         Opt::secret("password"),
         Opt::int("service_index"),
@@ -537,9 +553,6 @@ pub fn validate(args: &WsadminArgs) -> Result<()> {
             )));
         }
     }
-    if args.port == Some(0) {
-        return Err(Error::invalid("port must be between 1 and 65535, got 0"));
-    }
     if let Some(u) = &args.user {
         if u.is_empty() || u.chars().any(|c| c.is_control()) {
             return Err(Error::invalid(
@@ -551,12 +564,6 @@ pub fn validate(args: &WsadminArgs) -> Result<()> {
         return Err(Error::invalid(
             "password is given but user is not: give both or neither",
         ));
-    }
-    if args.service_index == Some(0) {
-        return Err(Error::invalid("service_index counts from 1, got 0"));
-    }
-    if args.timeout == Some(0) {
-        return Err(Error::invalid("timeout must be at least 1 second, got 0"));
     }
     for o in &args.java_options {
         if o.is_empty() || o.chars().any(|c| c.is_control()) {
@@ -577,6 +584,7 @@ pub fn validate(args: &WsadminArgs) -> Result<()> {
 /// Runs one wsadmin process for the script and returns its marker records, or one clear error.
 /// `tmpdir` is where the script and the credentials file live for the run (the task's temp dir).
 pub fn run(args: &WsadminArgs, script: &Script, tmpdir: Option<&Path>) -> Result<Output> {
+    let args = &args.normalized();
     validate(args)?;
     let bin_dir = args
         .wsadmin_path
