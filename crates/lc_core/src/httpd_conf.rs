@@ -750,7 +750,16 @@ pub struct TempFile {
 impl TempFile {
     /// Writes `bytes` to a new temporary file beside `target`, with `target`'s mode and owner
     /// when it exists (else `mode`), and syncs it to disk.
+    /// A symbolic link is followed: the file it points to is replaced, the link stays.
     pub fn write(target: &Path, bytes: &[u8], mode: u32) -> Result<TempFile> {
+        let resolved;
+        let target = match std::fs::symlink_metadata(target) {
+            Ok(m) if m.file_type().is_symlink() => {
+                resolved = std::fs::canonicalize(target).map_err(|e| Error::io(target, e))?;
+                resolved.as_path()
+            }
+            _ => target,
+        };
         let dir = match target.parent() {
             Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
             _ => PathBuf::from("."),
@@ -1139,6 +1148,37 @@ mod tests {
         assert_eq!(conf.detect_access(|_| false), None);
         let apache22 = conf.detect_access(|p| p.ends_with("mod_authz_host.so"));
         assert_eq!(apache22, Some(Access::Compat));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn atomic_write_keeps_mode_and_follows_links() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("httpd.conf.real");
+        std::fs::write(&real, "old\n").unwrap();
+        std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o640)).unwrap();
+        let link = dir.path().join("httpd.conf");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        write_atomic(&link, b"new\n", 0o644).unwrap();
+        assert!(std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(std::fs::read(&real).unwrap(), b"new\n");
+        let mode = std::fs::metadata(&real).unwrap().permissions().mode() & 0o7777;
+        assert_eq!(mode, 0o640);
+        let fresh = dir.path().join("page.htm");
+        write_atomic(&fresh, b"x", 0o644).unwrap();
+        let mode = std::fs::metadata(&fresh).unwrap().permissions().mode() & 0o7777;
+        assert_eq!(mode, 0o644);
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            3,
+            "no temporary file left"
+        );
+        let backup = backup_copy(&link).unwrap();
+        assert_eq!(std::fs::read(&backup).unwrap(), b"new\n");
     }
 
     #[test]
