@@ -128,6 +128,13 @@ fn enable(o: &Options, conf: HttpdConf, ctx: &Context) -> Result<Outcome, Error>
     };
     let page_path = document_root.join(&o.page_name);
     let page_str = page_path.to_string_lossy().into_owned();
+    // The page's path is recorded in a comment line of the block.
+    if page_str.chars().any(char::is_control) {
+        return Err(Error::invalid(format!(
+            "document_root {:?} must not contain control characters",
+            document_root.to_string_lossy()
+        )));
+    }
     let block = conf.block().cloned();
     let ours_before = block
         .as_ref()

@@ -252,6 +252,7 @@ fn one_line_errors() {
         json!({"state": "enabled", "allow_from": ["10.0.0.1"], "restart": "reload"}),
         json!({"state": "enabled", "allow_from": ["10.0.0.1"], "validate": true}),
         json!({"state": "on"}),
+        json!({"state": "enabled", "allow_from": ["10.0.0.1"], "document_root": "/srv/x\nAllow from all"}),
         json!({"state": "enabled", "allow_from": ["10.0.0.1"], "conf_path": "/nonexistent/httpd.conf"}),
     ];
     for case in cases {
