@@ -192,6 +192,7 @@ def test_failed_restart_is_reported(ihs, tmp_path):
     fake.write_text(f'#!/bin/sh\nif [ "$1" = "-k" ]; then echo "AH00000: cannot restart" >&2; exit 7; fi\n'
                     f'exec {ihs.apachectl} "$@"\n')
     fake.chmod(0o755)
+    original = ihs.conf_bytes()
     run = run_playbook(play(task(ihs, apachectl=str(fake), backup=True)), tmp_path)
     assert run.rc == 2
     result = run.task("Put IHS in maintenance mode")
@@ -201,8 +202,8 @@ def test_failed_restart_is_reported(ihs, tmp_path):
         "(exit 7): AH00000: cannot restart; the old configuration keeps serving until IHS "
         "restarts cleanly")
     assert result["rc"] == 7
-    backup = result["backup_file"]
-    assert open(backup, "rb").read() + b"" != ihs.conf_bytes()
+    with open(result["backup_file"], "rb") as backup:
+        assert backup.read() == original
     assert b"# BEGIN connections.dr" in ihs.conf_bytes()
     # Not restarted: users still get the site.
     assert ihs.get("/", USER)[0] == 200
