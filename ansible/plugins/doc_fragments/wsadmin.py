@@ -45,7 +45,7 @@ options:
     description:
       - Seconds after which the wsadmin process and everything it started are stopped.
       - The call may still be running on the server when that happens; the message says so.
-      - Not given (or V(0)): no limit.
+      - When not given, or V(0), there is no limit.
     type: int
   java_options:
     description: Extra C(-javaoption) values for the wsadmin JVM.
