@@ -118,8 +118,26 @@ impl Module for Export {
         let final_path = |a: &App| format!("{dest}/{}.xml", a.id);
         let partial_path = |a: &App| format!("{dest}/{}", partial_name(a.id));
         if ctx.check_mode {
+            // A default export leaves out the applications whose admin script is not in the
+            // profile, as the real run would; wsadmin is not started.
+            let profile_bin = o.wsadmin.wsadmin_path.parent().map(Path::to_path_buf);
+            let lacks = |a: &App| {
+                optional
+                    && profile_bin
+                        .as_ref()
+                        .is_some_and(|d| d.is_dir() && !d.join(a.admin_script).exists())
+            };
+            let skipped: Vec<Skipped> = apps
+                .iter()
+                .filter(|a| lacks(a))
+                .map(|a| Skipped {
+                    application: a.id.to_string(),
+                    reason: format!("{} is not in this profile", a.admin_script),
+                })
+                .collect();
             let planned: Vec<Exported> = apps
                 .iter()
+                .filter(|a| !lacks(a))
                 .map(|a| Exported {
                     application: a.id.to_string(),
                     path: final_path(a),
@@ -132,11 +150,12 @@ impl Module for Export {
                 .collect();
             return Ok(Outcome::new(!planned.is_empty())
                 .msg(format!(
-                    "would export {} application(s) to {dest}",
-                    planned.len()
+                    "would export {} application(s) to {dest}{}",
+                    planned.len(),
+                    left_out(&skipped)
                 ))
                 .with("exports", &planned)
-                .with("skipped", Vec::<String>::new()));
+                .with(SKIPPED_KEY, &skipped));
         }
         if let Ok(meta) = std::fs::metadata(&dest) {
             if !meta.is_dir() {
@@ -198,19 +217,33 @@ impl Module for Export {
         let resources: u64 = exports.iter().filter_map(|e| e.resources).sum();
         Ok(Outcome::new(changed)
             .msg(format!(
-                "exported {} application(s), {resources} resources, to {dest}",
-                exports.len()
+                "exported {} application(s), {resources} resources, to {dest}{}",
+                exports.len(),
+                left_out(&skipped)
             ))
             .with("exports", &exports)
-            .with("skipped", &skipped))
+            .with(SKIPPED_KEY, &skipped))
     }
 }
+
+/// The result key listing the applications a default export left out. Not `skipped`: Ansible
+/// reads a truthy `skipped` as "the task was skipped" and drops the key from the result.
+pub const SKIPPED_KEY: &str = "skipped_applications";
 
 /// An application left out of a default (every application) export, and why.
 #[derive(Debug, serde::Serialize)]
 pub struct Skipped {
     pub application: String,
     pub reason: String,
+}
+
+/// The tail of the message naming the applications left out, if any.
+fn left_out(skipped: &[Skipped]) -> String {
+    if skipped.is_empty() {
+        return String::new();
+    }
+    let names: Vec<&str> = skipped.iter().map(|s| s.application.as_str()).collect();
+    format!("; left out: {}", names.join(", "))
 }
 
 /// Checks a finished partial export and renames it into place; `changed` when it differs from
