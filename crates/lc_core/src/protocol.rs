@@ -609,7 +609,10 @@ pub fn run<M: Module>() -> ExitCode {
             Map::new(),
         ),
         Some(p) => match std::fs::read_to_string(&p) {
-            Ok(text) => run_text::<M>(&text),
+            Ok(text) => {
+                mask_args_file::<M>(std::path::Path::new(&p), &text);
+                run_text::<M>(&text)
+            }
             Err(e) => failed_result(
                 &format!(
                     "cannot read the arguments file {}: {e}",
@@ -628,6 +631,52 @@ pub fn run<M: Module>() -> ExitCode {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+/// Once read, the arguments file that Ansible left in the task's temporary directory gets the
+/// values of `no_log` options masked, so that no secret outlives the run in it (Ansible keeps the
+/// directory with `ANSIBLE_KEEP_REMOTE_FILES`). A file elsewhere (a module run by hand) is left as
+/// it is. Best effort: a file that cannot be rewritten stays as Ansible wrote it.
+fn mask_args_file<M: Module>(path: &std::path::Path, text: &str) {
+    let Ok(inv) = parse_args_json(text) else {
+        return;
+    };
+    let in_task_tmpdir = inv
+        .ctx
+        .tmpdir
+        .as_deref()
+        .is_some_and(|t| path.parent() == Some(t.components().as_path()));
+    if !in_task_tmpdir {
+        return;
+    }
+    let Ok(Value::Object(mut map)) = serde_json::from_str::<Value>(text) else {
+        return;
+    };
+    let spec = M::spec();
+    let names: Vec<&str> = spec
+        .options
+        .iter()
+        .filter(|o| o.no_log)
+        .flat_map(|o| std::iter::once(o.name).chain(o.aliases.iter().copied()))
+        .collect();
+    let mut masked = false;
+    let mut mask_in = |m: &mut Map<String, Value>| {
+        for n in &names {
+            if let Some(v) = m.get_mut(*n) {
+                if !v.is_null() {
+                    *v = Value::from("VALUE_SPECIFIED_IN_NO_LOG_PARAMETER");
+                    masked = true;
+                }
+            }
+        }
+    };
+    mask_in(&mut map);
+    if let Some(Value::Object(inner)) = map.get_mut("ANSIBLE_MODULE_ARGS") {
+        mask_in(inner);
+    }
+    if masked {
+        let _ = std::fs::write(path, Value::Object(map).to_string());
     }
 }
 
@@ -870,6 +919,29 @@ mod tests {
             "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
         );
         assert!(!Value::Object(r).to_string().contains("hunter2"));
+    }
+
+    #[test]
+    fn the_args_file_in_the_task_tmpdir_loses_its_secrets() {
+        let dir = std::env::temp_dir().join(format!("lcr-args-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let args = dir.join("args");
+        let text = serde_json::json!({"password": "hunter2", "allow_from": ["x"],
+            "_ansible_tmpdir": format!("{}/", dir.display())})
+        .to_string();
+        std::fs::write(&args, &text).unwrap();
+        mask_args_file::<Demo>(&args, &text);
+        let kept = std::fs::read_to_string(&args).unwrap();
+        assert!(!kept.contains("hunter2"), "{kept}");
+        assert!(kept.contains("VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"));
+        // A file outside the task's temporary directory is not touched.
+        let text = serde_json::json!({"password": "hunter2", "allow_from": ["x"],
+            "_ansible_tmpdir": "/elsewhere"})
+        .to_string();
+        std::fs::write(&args, &text).unwrap();
+        mask_args_file::<Demo>(&args, &text);
+        assert_eq!(std::fs::read_to_string(&args).unwrap(), text);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
