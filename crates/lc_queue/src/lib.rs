@@ -18,12 +18,26 @@ pub struct Options {
 
 /// ARGS: check (1|0), scope (apps|type|id|none), then the app ids, or the resource id.
 /// The queue summary is printed between `begin`/`end` records so that its table can be read
-/// whether the admin object prints from Jython or from Java.
+/// whether the admin object prints from Jython or from Java. In check mode, a clear by resource
+/// type or id also pages through the community events (`viewQueuedEventsByResourceType`), since
+/// the summary counts events of every resource type.
 pub const BODY: &str = r#"
 def lcr_summary(label):
     lcr_out("begin", [label])
     lcr_call("CommunitiesQEventService.viewQueuedEventsSummary")
     CommunitiesQEventService.viewQueuedEventsSummary()
+    lcr_out("end", [label])
+
+def lcr_community_events(label):
+    lcr_out("begin", [label])
+    last = None
+    pages = 0
+    while pages < 100000:
+        lcr_call("CommunitiesQEventService.viewQueuedEventsByResourceType")
+        last = CommunitiesQEventService.viewQueuedEventsByResourceType("community", last, 500)
+        pages = pages + 1
+        if last is None:
+            break
     lcr_out("end", [label])
 
 def lcr_main():
@@ -32,6 +46,8 @@ def lcr_main():
     scope = ARGS[1]
     values = ARGS[2:]
     lcr_summary("before")
+    if check == "1" and (scope == "type" or scope == "id"):
+        lcr_community_events("community")
     if check == "1" or scope == "none":
         return
     if scope == "apps":
@@ -142,6 +158,57 @@ pub fn summary(out: &wsadmin::Output, label: &str) -> Option<BTreeMap<String, u6
     found.then_some(counts)
 }
 
+/// Reads the event tables (`viewQueuedEventsBy…`) printed between the `begin`/`end` records
+/// labelled `label`: (event id, app id, resource id) per event, each event once however the
+/// pages overlap. Columns are found by their headers.
+pub fn events(out: &wsadmin::Output, label: &str) -> Option<Vec<(String, String, String)>> {
+    use lc_core::formats::queue::{EVENT_HEADERS, SEPARATOR};
+    let mut inside = false;
+    let mut found = false;
+    let mut columns: Option<(usize, usize, usize)> = None;
+    let mut seen = std::collections::BTreeSet::new();
+    let mut rows = Vec::new();
+    for line in out.text.lines() {
+        if let Some(r) = wsadmin::parse_records(line).first() {
+            if r.tag == "begin" && r.field(0) == label {
+                inside = true;
+                found = true;
+            } else if r.tag == "end" && r.field(0) == label {
+                inside = false;
+            }
+            continue;
+        }
+        if !inside {
+            continue;
+        }
+        let cells: Vec<&str> = line.split(SEPARATOR.trim()).map(str::trim).collect();
+        let position = |h: &str| cells.iter().position(|c| c.eq_ignore_ascii_case(h));
+        if let (Some(id), Some(app), Some(rid)) = (
+            position(EVENT_HEADERS[0]),
+            position(EVENT_HEADERS[1]),
+            position(EVENT_HEADERS[3]),
+        ) {
+            columns = Some((id, app, rid));
+            continue;
+        }
+        let Some((id_col, app_col, rid_col)) = columns else {
+            continue;
+        };
+        let (Some(id), Some(app), Some(rid)) =
+            (cells.get(id_col), cells.get(app_col), cells.get(rid_col))
+        else {
+            continue;
+        };
+        let Some(app) = lc_core::apps::by_id(app) else {
+            continue;
+        };
+        if !id.is_empty() && seen.insert(id.to_string()) {
+            rows.push((id.to_string(), app.id.to_string(), rid.to_string()));
+        }
+    }
+    found.then_some(rows)
+}
+
 fn interpret(
     o: &Options,
     ctx: &Context,
@@ -165,7 +232,20 @@ fn interpret(
     }
     if ctx.check_mode {
         let would: BTreeMap<String, u64> = match scope {
-            "id" => BTreeMap::new(),
+            "type" | "id" => {
+                let listed = events(out, "community").ok_or_else(|| {
+                    Error::invalid(
+                        "viewQueuedEventsByResourceType printed no table that could be read",
+                    )
+                })?;
+                let mut m = BTreeMap::new();
+                for (_, app, rid) in listed {
+                    if scope == "type" || rid == values[0] {
+                        *m.entry(app).or_insert(0) += 1;
+                    }
+                }
+                m
+            }
             _ => before
                 .iter()
                 .filter(|(app, _)| in_scope(app))
@@ -173,15 +253,11 @@ fn interpret(
                 .collect(),
         };
         let n = total(&would);
-        let msg = if scope == "id" {
-            result.changed = before.values().any(|n| *n > 0);
-            format!(
-                "would clear the queued events of community {} (the queue views give no count per community)",
-                values[0]
-            )
-        } else {
-            result.changed = n > 0;
-            format!("would clear {n} queued events")
+        result.changed = n > 0;
+        let msg = match scope {
+            "type" => format!("would clear {n} queued community events"),
+            "id" => format!("would clear {n} queued events of community {}", values[0]),
+            _ => format!("would clear {n} queued events"),
         };
         return Ok(result
             .msg(msg)
