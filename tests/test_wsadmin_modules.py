@@ -4,6 +4,7 @@ one wsadmin launch per module call, none for a call rejected before wsadmin runs
 share one playbook run to keep the file quick."""
 from __future__ import annotations
 
+import contextlib
 import glob
 import hashlib
 import json
@@ -182,6 +183,22 @@ class ProcessWatch:
         if "e" in out:
             raise out["e"]
         return out["r"]
+
+
+@contextlib.contextmanager
+def cpu_priority():
+    """Runs what the test starts ahead of other work on the machine (when allowed to), so that a
+    5 s timeout is reached inside the hung call, not while the JVM is still starting on a busy
+    machine."""
+    before = os.getpriority(os.PRIO_PROCESS, 0)
+    try:
+        os.setpriority(os.PRIO_PROCESS, 0, -10)
+    except OSError:
+        pass
+    try:
+        yield
+    finally:
+        os.setpriority(os.PRIO_PROCESS, 0, before)
 
 
 def live_in_groups(pgids: set[int]) -> list[str]:
@@ -531,9 +548,10 @@ def test_hung_call_hits_the_timeout(cell, tmp_path):
     dest = tmp_path / "exports"
     watch = ProcessWatch(cell)
     started = time.monotonic()
-    _, r = watch.run(lambda: run_faulty(cell, tmp_path, task(
-        "Export two applications", "lc_export", cell, applications=["Activities", "Blog"],
-        dest_dir=str(dest), timeout=5)))
+    with cpu_priority():
+        _, r = watch.run(lambda: run_faulty(cell, tmp_path, task(
+            "Export two applications", "lc_export", cell, applications=["Activities", "Blog"],
+            dest_dir=str(dest), timeout=5)))
     assert time.monotonic() - started < 60
     assert r["msg"] == (
         "wsadmin did not finish within 5 s and was stopped; ActivityService.exportSyncedResourceInfo"
