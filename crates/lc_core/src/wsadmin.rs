@@ -82,8 +82,10 @@ pub struct Script {
     pub args: Vec<String>,
     /// Seconds of SOAP request timeout to ask for (`com.ibm.SOAP.requestTimeout`), for long calls.
     pub request_timeout: Option<u64>,
-    /// Rows of values too many for a command line, written into the script as `DATA`, a list of
-    /// lists of escaped string literals.
+    /// Rows of values too many for a command line: `DATA`, a list of lists of strings. They go
+    /// in a data file the script reads at start (one line per row, fields tab-separated, UTF-8),
+    /// not into the script's text: a JVM method holds at most 64 KiB of code, so a literal list of
+    /// a thousand rows does not compile ("Module or method too large").
     pub rows: Vec<Vec<String>>,
 }
 
@@ -126,6 +128,47 @@ def lcr_error_text(e):
     except:
         pass
     return str(e)
+
+def lcr_unq(s):
+    if s.find("\\") < 0:
+        return s
+    out = []
+    i = 0
+    n = len(s)
+    while i < n:
+        c = s[i]
+        if c == "\\" and i + 1 < n:
+            d = s[i + 1]
+            i = i + 2
+            if d == "t":
+                out.append("\t")
+            elif d == "n":
+                out.append("\n")
+            elif d == "r":
+                out.append("\r")
+            else:
+                out.append(d)
+        else:
+            out.append(c)
+            i = i + 1
+    return "".join(out)
+
+def lcr_read_data(path):
+    from java.io import BufferedReader, InputStreamReader, FileInputStream
+    rows = []
+    r = BufferedReader(InputStreamReader(FileInputStream(path), "UTF-8"))
+    try:
+        while 1:
+            line = r.readLine()
+            if line is None:
+                break
+            row = []
+            for f in line.split("\t"):
+                row.append(lcr_unq(f))
+            rows.append(row)
+    finally:
+        r.close()
+    return rows
 
 class LcrStop:
     pass
@@ -202,19 +245,21 @@ impl Script {
         self
     }
 
-    /// The full Jython text: prelude, loads, body, postlude.
-    pub fn text(&self, batch_mode: bool) -> String {
+    /// The full Jython text: prelude, loads, body, postlude. `data_file` is where [`Script::data`]
+    /// was written, when there are rows.
+    pub fn text(&self, batch_mode: bool, data_file: Option<&Path>) -> String {
         let mut s = String::from(PRELUDE);
         if batch_mode {
             // Connect to the first service instead of asking which (admin-surface.md §3).
             s.push_str("\nbatchMode = 1\n");
         }
-        s.push_str("\nDATA = [\n");
-        for row in &self.rows {
-            let cells: Vec<String> = row.iter().map(|c| jython_literal(c)).collect();
-            s.push_str(&format!("    [{}],\n", cells.join(", ")));
+        match data_file {
+            Some(p) => s.push_str(&format!(
+                "\nDATA = lcr_read_data({})\n",
+                jython_literal(&p.to_string_lossy())
+            )),
+            None => s.push_str("\nDATA = []\n"),
         }
-        s.push_str("]\n");
         s.push_str("\ndef lcr_loads():\n");
         if self.loads.is_empty() {
             s.push_str("    pass\n");
@@ -226,6 +271,30 @@ impl Script {
         s.push_str(&self.body);
         s.push_str(POSTLUDE);
         s
+    }
+
+    /// The content of the data file: one line per row, fields separated by tabs, UTF-8, with a
+    /// backslash, tab, LF and CR written as `\\`, `\t`, `\n`, `\r` (what `lcr_unq` undoes).
+    pub fn data(&self) -> String {
+        let mut out = String::new();
+        for row in &self.rows {
+            for (i, cell) in row.iter().enumerate() {
+                if i > 0 {
+                    out.push('\t');
+                }
+                for c in cell.chars() {
+                    match c {
+                        '\\' => out.push_str("\\\\"),
+                        '\t' => out.push_str("\\t"),
+                        '\n' => out.push_str("\\n"),
+                        '\r' => out.push_str("\\r"),
+                        c => out.push(c),
+                    }
+                }
+            }
+            out.push('\n');
+        }
+        out
     }
 }
 
@@ -596,7 +665,17 @@ pub fn run(args: &WsadminArgs, script: &Script, tmpdir: Option<&Path>) -> Result
         .map(Path::to_path_buf)
         .unwrap_or_else(std::env::temp_dir);
     let batch_mode = args.service_index.is_none();
-    let script_file = write_private(&dir, "lcr-script", ".py", &script.text(batch_mode))?;
+    let data_file = if script.rows.is_empty() {
+        None
+    } else {
+        Some(write_private(&dir, "lcr-data", ".txt", &script.data())?)
+    };
+    let script_file = write_private(
+        &dir,
+        "lcr-script",
+        ".py",
+        &script.text(batch_mode, data_file.as_ref().map(|f| f.0.as_path())),
+    )?;
 
     let mut props = String::new();
     if let Some(user) = &args.user {
@@ -671,6 +750,7 @@ pub fn run(args: &WsadminArgs, script: &Script, tmpdir: Option<&Path>) -> Result
     }
     drop(props_file);
     drop(script_file);
+    drop(data_file);
     Ok(Output { records, text })
 }
 
@@ -989,7 +1069,21 @@ mod tests {
         let s = Script::new("def lcr_main():\n    lcr_loads()\n    lcr_out(\"x\", ARGS)\n")
             .load("communitiesAdmin.py")
             .arg("a");
-        insta::assert_snapshot!(s.text(true));
+        insta::assert_snapshot!(s.text(true, None));
+    }
+
+    #[test]
+    fn rows_go_to_a_data_file_not_into_the_script() {
+        let rows: Vec<Vec<String>> = (0..5000)
+            .map(|i| vec![i.to_string(), format!("a\tb\\c\nd\re é {i}")])
+            .collect();
+        let s = Script::new("def lcr_main():\n    pass\n").rows(rows);
+        let text = s.text(false, Some(Path::new("/tmp/x/lcr-data-1.txt")));
+        assert!(text.contains("\nDATA = lcr_read_data(u\"/tmp/x/lcr-data-1.txt\")\n"));
+        assert!(text.len() < 8 * 1024, "the script grows with the rows");
+        let data = s.data();
+        assert_eq!(data.lines().count(), 5000);
+        assert_eq!(data.lines().nth(7).unwrap(), "7\ta\\tb\\\\c\\nd\\re é 7");
     }
 
     #[test]
