@@ -400,13 +400,23 @@ fn exception_message(text: &str) -> Option<String> {
         &EXC,
     );
     let mut best: Option<String> = None;
+    let mut traceback = false;
     for line in text.lines() {
         if line.starts_with(MARKER) {
             continue;
         }
+        // The frames of a Jython traceback (indented) echo source lines, not the error.
+        if traceback && line.starts_with([' ', '\t']) {
+            continue;
+        }
+        traceback |= line.contains("Traceback (most recent call last)");
         if let Some(c) = exc.captures(line) {
             let class = c.get(1).map_or("", |m| m.as_str());
             if class == "Traceback" {
+                continue;
+            }
+            // wsadmin's wrapper of any Jython error: the error itself follows.
+            if class.ends_with("BSFException") {
                 continue;
             }
             let mut msg = c.get(2).map_or("", |m| m.as_str()).trim().to_string();
@@ -1045,6 +1055,15 @@ mod tests {
         assert_eq!(
             diag(105, &text),
             "execfile(blogsAdmin.py) failed: NameError: name 'BlogsAdminService' is not defined"
+        );
+    }
+
+    #[test]
+    fn jython_traceback_behind_the_bsf_wrapper() {
+        let text = format!("{BANNER}WASX7017E: Exception received while running file \"/tmp/x.py\"; exception information: com.ibm.bsf.BSFException: exception from Jython:\nTraceback (most recent call last):\n  File \"/tmp/x.py\", line 9, in <module>\n    raise ValueError(\"not this\")\n  File \"/tmp/x.py\", line 67, in lcr_read_data\n    r = java.io.BufferedReader(x)\nAttributeError: 'javapackage' object has no attribute 'io'\n");
+        assert_eq!(
+            diag(105, &text),
+            "the wsadmin script failed: AttributeError: 'javapackage' object has no attribute 'io'"
         );
     }
 
