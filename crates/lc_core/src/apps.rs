@@ -18,6 +18,9 @@ pub struct App {
     pub default_widget: bool,
     /// The last argument of `assignRemoteApp`: the widget's column.
     pub assign_column: &'static str,
+    /// The object (in `admin_script`) whose `syncAllCommunityShares()` repairs the app's community
+    /// shares (HCL Connections 8; runbook step 10), if the app has one.
+    pub share_service: Option<&'static str>,
 }
 
 pub const APPS: &[App] = &[
@@ -29,6 +32,7 @@ pub const APPS: &[App] = &[
         in_lc25: true,
         default_widget: false,
         assign_column: "col2",
+        share_service: Some("AccessControlService"),
     },
     App {
         id: "Blog",
@@ -38,6 +42,7 @@ pub const APPS: &[App] = &[
         in_lc25: true,
         default_widget: false,
         assign_column: "col2",
+        share_service: None,
     },
     App {
         id: "IdeationBlog",
@@ -47,6 +52,7 @@ pub const APPS: &[App] = &[
         in_lc25: false,
         default_widget: false,
         assign_column: "col2",
+        share_service: None,
     },
     App {
         id: "Files",
@@ -56,6 +62,7 @@ pub const APPS: &[App] = &[
         in_lc25: true,
         default_widget: true,
         assign_column: "col2",
+        share_service: Some("FilesDataIntegrityService"),
     },
     App {
         id: "Forum",
@@ -65,6 +72,7 @@ pub const APPS: &[App] = &[
         in_lc25: false,
         default_widget: true,
         assign_column: "col2",
+        share_service: None,
     },
     App {
         id: "Wiki",
@@ -74,6 +82,7 @@ pub const APPS: &[App] = &[
         in_lc25: true,
         default_widget: false,
         assign_column: "col2",
+        share_service: None,
     },
     App {
         id: "StatusUpdates",
@@ -83,6 +92,7 @@ pub const APPS: &[App] = &[
         in_lc25: false,
         default_widget: true,
         assign_column: "col2statusposts",
+        share_service: None,
     },
 ];
 

@@ -10,6 +10,7 @@
 //! - [`formats`]: the export XML and report layouts that are ours, in one place.
 //! - [`wsadmin`]: the one wsadmin runner: generated Jython 2.1 scripts, credentials in a 0600
 //!   properties file, marker-line results, one-line diagnoses.
+//! - [`replay`]: the replay of failed events: the scheduler task and the queue summary.
 //! - [`export`]: the export XML reader: application, resource count, size and SHA-256 in one pass.
 //! - [`report`]: the HTML sync-report reader: rows found by header text, streamed.
 //! - [`recovery`]: the consolidated facts and outputs: recovery-report.html/.json, owners.csv.
@@ -21,6 +22,7 @@ pub mod formats;
 pub mod httpd_conf;
 pub mod protocol;
 pub mod recovery;
+pub mod replay;
 pub mod report;
 pub mod secret;
 pub mod wsadmin;

@@ -345,6 +345,28 @@ impl Output {
     pub fn tagged<'a>(&'a self, tag: &'a str) -> impl Iterator<Item = &'a Record> + 'a {
         self.records.iter().filter(move |r| r.tag == tag)
     }
+
+    /// The plain lines an admin call printed between the script's `begin` and `end` records
+    /// labelled `label` (marker lines left out); `None` when no such `begin` was printed. A
+    /// section cut short (no `end`) runs to the end of the output.
+    pub fn section(&self, label: &str) -> Option<Vec<&str>> {
+        let mut lines = Vec::new();
+        let mut inside = false;
+        let mut found = false;
+        for line in self.text.lines() {
+            if let Some(r) = parse_records(line).first() {
+                if r.field(0) == label && (r.tag == "begin" || r.tag == "end") {
+                    inside = r.tag == "begin";
+                    found |= inside;
+                }
+                continue;
+            }
+            if inside {
+                lines.push(line.trim_end_matches('\r'));
+            }
+        }
+        found.then_some(lines)
+    }
 }
 
 fn unescape(s: &str) -> String {

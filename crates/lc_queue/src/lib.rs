@@ -119,45 +119,6 @@ impl Module for Queue {
     }
 }
 
-/// Reads the summary table printed between the `begin`/`end` records labelled `label`. The
-/// columns are found by their headers (`lc_core::formats::queue`), not by position.
-pub fn summary(out: &wsadmin::Output, label: &str) -> Option<BTreeMap<String, u64>> {
-    use lc_core::formats::queue::{SEPARATOR, SUMMARY_HEADERS};
-    let mut inside = false;
-    let mut found = false;
-    let mut columns: Option<(usize, usize)> = None;
-    let mut counts = BTreeMap::new();
-    for line in out.text.lines() {
-        if let Some(r) = wsadmin::parse_records(line).first() {
-            if r.tag == "begin" && r.field(0) == label {
-                inside = true;
-                found = true;
-            } else if r.tag == "end" && r.field(0) == label {
-                inside = false;
-            }
-            continue;
-        }
-        if !inside {
-            continue;
-        }
-        let cells: Vec<&str> = line.split(SEPARATOR.trim()).map(str::trim).collect();
-        let position = |h: &str| cells.iter().position(|c| c.eq_ignore_ascii_case(h));
-        if let (Some(app), Some(n)) = (position(SUMMARY_HEADERS[0]), position(SUMMARY_HEADERS[1])) {
-            columns = Some((app, n));
-            continue;
-        }
-        let Some((app_col, n_col)) = columns else {
-            continue;
-        };
-        let app = cells.get(app_col).and_then(|a| lc_core::apps::by_id(a));
-        let n = cells.get(n_col).and_then(|n| n.parse::<u64>().ok());
-        if let (Some(app), Some(n)) = (app, n) {
-            *counts.entry(app.id.to_string()).or_insert(0) += n;
-        }
-    }
-    found.then_some(counts)
-}
-
 /// Reads the event tables (`viewQueuedEventsBy…`) printed between the `begin`/`end` records
 /// labelled `label`: (event id, app id, resource id) per event, each event once however the
 /// pages overlap. Columns are found by their headers.
@@ -216,7 +177,7 @@ fn interpret(
     values: &[String],
     out: &wsadmin::Output,
 ) -> Result<Outcome, Error> {
-    let before = summary(out, "before").ok_or_else(|| {
+    let before = lc_core::replay::summary(out, "before").ok_or_else(|| {
         Error::invalid("viewQueuedEventsSummary printed no table that could be read")
     })?;
     let in_scope = |app: &str| match scope {
@@ -265,7 +226,7 @@ fn interpret(
             .with("cleared_total", n)
             .with("queued_after", &before));
     }
-    let after = summary(out, "after").ok_or_else(|| {
+    let after = lc_core::replay::summary(out, "after").ok_or_else(|| {
         Error::invalid("viewQueuedEventsSummary after clearing printed no table that could be read")
     })?;
     let mut cleared = BTreeMap::new();

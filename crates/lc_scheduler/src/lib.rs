@@ -38,7 +38,7 @@ impl Module for Scheduler {
     fn run(o: Options, ctx: &Context) -> Result<Outcome, Error> {
         // One run: the script reads the status itself and changes the task only when needed.
         let check = if ctx.check_mode { "1" } else { "0" };
-        let script = Script::new(BODY)
+        let script = Script::new(format!("{}{BODY}", lc_core::replay::SCHEDULER_JYTHON))
             .load(lc_core::apps::COMMUNITIES_SCRIPT)
             .args([o.task.as_str(), o.state.as_str(), check]);
         let out = wsadmin::run(&o.wsadmin, &script, ctx.tmpdir.as_deref())?;
@@ -47,38 +47,12 @@ impl Module for Scheduler {
 }
 
 /// Reads the task, changes it only when needed, reads it again. ARGS: task, wanted state
-/// (paused|resumed|status), check mode (1|0). The scheduler object is `CommunitiesScheduler`,
-/// or `CommunitiesSchedulerService` where only that older name is defined.
+/// (paused|resumed|status), check mode (1|0). Follows [`lc_core::replay::SCHEDULER_JYTHON`],
+/// which finds the scheduler object and reads a task's status.
 pub const BODY: &str = r#"
-def lcr_details(s, name, task):
-    lcr_call(name + ".getTaskDetails")
-    d = s.getTaskDetails(task)
-    lcr_out("details", [d])
-    st = None
-    try:
-        st = d.get("status")
-    except:
-        st = None
-    if st is None:
-        text = str(d)
-        i = text.find("status=")
-        if i >= 0:
-            st = text[i + 7:]
-            for sep in [",", "}"]:
-                j = st.find(sep)
-                if j >= 0:
-                    st = st[:j]
-    return str(st).strip()
-
 def lcr_main():
     lcr_loads()
-    try:
-        s = CommunitiesScheduler
-        name = "CommunitiesScheduler"
-    except NameError:
-        s = CommunitiesSchedulerService
-        name = "CommunitiesSchedulerService"
-    lcr_out("object", [name])
+    s, name = lcr_scheduler()
     task = ARGS[0]
     want = ARGS[1]
     check = ARGS[2]
