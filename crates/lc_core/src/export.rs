@@ -4,7 +4,7 @@
 //! size and the SHA-256 of the file, reading it once through a fixed-size buffer: the bytes are
 //! hashed as they are read, so memory stays flat however large the export is. [`resources`]
 //! walks the records one by one (id, community UUID, the app's copy of the community's fields)
-//! for a caller that wants more than counts. The layout is ours and lives in
+//! for a caller that wants more than counts; it does not hash. The layout is ours and lives in
 //! [`crate::formats::export`]; every error is one line that names the file.
 
 use crate::error::{Error, Result};
@@ -50,7 +50,7 @@ pub struct Resource {
 
 /// Reads `path` once and says what it holds; see the module documentation.
 pub fn summarize(path: &Path) -> Result<ExportSummary> {
-    let mut reader = ExportReader::open(path)?;
+    let mut reader = ExportReader::open(path, true)?;
     while reader.next_resource(false)?.is_some() {}
     let (bytes, sha256) = reader.finish_hash();
     Ok(ExportSummary {
@@ -66,7 +66,7 @@ pub fn summarize(path: &Path) -> Result<ExportSummary> {
 /// already; each item is a resource or the first error met, after which the iterator ends.
 pub fn resources(path: &Path) -> Result<Resources> {
     Ok(Resources {
-        reader: ExportReader::open(path)?,
+        reader: ExportReader::open(path, false)?,
         done: false,
     })
 }
@@ -105,17 +105,19 @@ impl Iterator for Resources {
     }
 }
 
-/// A reader that hashes and counts every byte that passes through it.
+/// A reader that counts every byte that passes through it and, when it has a hasher, hashes it.
 struct Hashing<R> {
     inner: R,
-    hasher: Sha256,
+    hasher: Option<Sha256>,
     bytes: u64,
 }
 
 impl<R: Read> Read for Hashing<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
+        if let Some(h) = self.hasher.as_mut() {
+            h.update(&buf[..n]);
+        }
         self.bytes += n as u64;
         Ok(n)
     }
@@ -138,12 +140,13 @@ struct ExportReader {
 }
 
 impl ExportReader {
-    /// Opens the file and reads up to the root element, checking it.
-    fn open(path: &Path) -> Result<Self> {
+    /// Opens the file and reads up to the root element, checking it; `hash`: the bytes are
+    /// hashed as they are read (for [`ExportReader::finish_hash`]).
+    fn open(path: &Path, hash: bool) -> Result<Self> {
         let file = File::open(path).map_err(|e| Error::io(path, e))?;
         let hashing = Hashing {
             inner: file,
-            hasher: Sha256::new(),
+            hasher: hash.then(Sha256::new),
             bytes: 0,
         };
         let mut xml = Reader::from_reader(BufReader::with_capacity(READ_BUFFER, hashing));
@@ -298,7 +301,6 @@ impl ExportReader {
                         && self.depth == 2
                         && e.name().as_ref() == fmt::COMMUNITY.as_bytes()
                     {
-                        let e = e.into_owned();
                         self.read_community(&e)?;
                     }
                 }
@@ -387,10 +389,11 @@ impl ExportReader {
         Ok(())
     }
 
-    /// The size and hash of what was read; call after the end of the file.
+    /// The size and hash of what was read; call after the end of the file, on a reader opened
+    /// with `hash`.
     fn finish_hash(&mut self) -> (u64, String) {
         let hashing = self.xml.get_mut().get_mut();
-        let digest = std::mem::take(&mut hashing.hasher).finalize();
+        let digest = hashing.hasher.take().unwrap_or_default().finalize();
         (hashing.bytes, hex(&digest))
     }
 
