@@ -11,6 +11,7 @@ from java.lang import String as _JString
 
 RETURN_MARK = "@@lcsim-return@@ "
 RAISE_MARK = "@@lcsim-raise@@ "
+ITEM_MARK = "@@lcsim-item@@ "
 
 
 class ScriptingException(Exception):
@@ -183,11 +184,17 @@ def call(obj, method, args):
         last = lines[-1]
     if last.startswith(RETURN_MARK) or last.startswith(RAISE_MARK):
         lines = lines[:-1]
+    items = []
     for line in lines:
-        sys.stdout.write(line + "\n")
+        if line.startswith(ITEM_MARK):
+            items.append(eval(line[len(ITEM_MARK):], _VALUES))
+        else:
+            sys.stdout.write(line + "\n")
     sys.stdout.flush()
     if last.startswith(RETURN_MARK):
-        return eval(last[len(RETURN_MARK):], _VALUES)
+        values = dict(_VALUES)
+        values["_ITEMS"] = items
+        return eval(last[len(RETURN_MARK):], values)
     if last.startswith(RAISE_MARK):
         raise ScriptingException(eval(last[len(RAISE_MARK):], {}))
     raise ScriptingException(

@@ -20,6 +20,10 @@ use crate::util::{self, java_date, timestamp};
 
 pub const RETURN_MARK: &str = "@@lcsim-return@@ ";
 pub const RAISE_MARK: &str = "@@lcsim-raise@@ ";
+/// One item of a returned list, on its own line: Jython's `eval` fails on a long text
+/// ("Resetting to invalid mark", past about 100 KB), so a list of a thousand forums is sent as
+/// one literal per item and the return line names them as `_ITEMS`.
+pub const ITEM_MARK: &str = "@@lcsim-item@@ ";
 
 /// What a call printed and how it ended.
 #[derive(Debug, Default)]
@@ -956,6 +960,12 @@ pub fn rpc_main(cell_dir: &Path, object: &str, method: &str) -> anyhow::Result<V
     let reply = rpc(&cell, object, method, args);
     let mut lines = reply.lines;
     match reply.result {
+        Some(Ok(Value::Array(items))) => {
+            for item in &items {
+                lines.push(format!("{ITEM_MARK}{}", python_literal(item)));
+            }
+            lines.push(format!("{RETURN_MARK}_L(_ITEMS)"));
+        }
         Some(Ok(v)) => lines.push(format!("{RETURN_MARK}{}", python_literal(&v))),
         Some(Err(t)) => lines.push(format!("{RAISE_MARK}{}", py_str(&t))),
         None => {}

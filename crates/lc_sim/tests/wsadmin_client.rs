@@ -308,3 +308,37 @@ CommunitiesScheduler.getTaskDetails("LifecycleRetryQueuedEvents")
         "SCHEDULED"
     );
 }
+
+#[test]
+fn a_long_list_comes_back_whole() {
+    // About 900 forums: a return value far past what one Jython `eval` can read.
+    let cell = TestCell::new(&["--communities", "1000", "--apps", "Forum"]);
+    let script = r#"
+batchMode = 1
+execfile("forumsAdmin.py")
+forums = ForumsService.fetchForums()
+print "==count=="
+print len(forums)
+print "==first=="
+if forums[0].get("forumID") == forums.get(0)["forumID"]:
+    print "same"
+print "==filtered=="
+print len(ForumsService.filterInput(forums, forums[5].get("forumID"), "forumID"))
+"#;
+    let r = cell.run_script(script, &[], "");
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let world: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(cell.dir.join("state").join("world.json")).unwrap(),
+    )
+    .unwrap();
+    let n = world["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["app"] == "Forum")
+        .count();
+    assert!(n > 800, "{n}");
+    assert_eq!(r.one("count"), n.to_string());
+    assert_eq!(r.one("first"), "same");
+    assert_eq!(r.one("filtered"), "1");
+}
