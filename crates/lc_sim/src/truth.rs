@@ -103,6 +103,13 @@ impl<'w> Comparer<'w> {
     }
 }
 
+/// Whether a difference is one an owner (or a resync) must act on. Wikis report moderation
+/// differences that do not matter (admin-surface.md §6), and no resync carries a Wiki's
+/// moderation (§7): such a row is listed, but puts nobody on the contact list.
+pub fn needs_owner(d: &Difference) -> bool {
+    !(d.application == "Wiki" && d.field == "moderation")
+}
+
 /// The application's resources as records.
 pub fn records<'w>(world: &'w World, app: &'w str) -> impl Iterator<Item = Record> + 'w {
     world
@@ -127,7 +134,7 @@ pub fn compute(world: &World, apps: &[String]) -> Truth {
         }
     }
     let mut contacts: BTreeMap<String, Contact> = BTreeMap::new();
-    for d in &differences {
+    for d in differences.iter().filter(|d| needs_owner(d)) {
         let c = &world.communities[&d.community_uuid];
         let e = contacts
             .entry(d.community_uuid.clone())

@@ -201,15 +201,35 @@ fn check(restore: &[&str], seed: &str) -> Value {
     }
     assert_eq!(exported.len(), APPS.len());
 
-    // The communities to contact are exactly those of the differences.
+    // The communities to contact are exactly those of the differences, less the Wiki moderation
+    // differences that do not matter (admin-surface.md §6).
     let contacts: BTreeSet<String> = truth["communities_to_contact"]
         .as_array()
         .unwrap()
         .iter()
         .map(|c| c["uuid"].as_str().unwrap().to_string())
         .collect();
-    let diff_uuids: BTreeSet<String> = tdiffs.iter().map(|d| d.1.clone()).collect();
+    let diff_uuids: BTreeSet<String> = tdiffs
+        .iter()
+        .filter(|d| !(d.0 == "Wiki" && d.3 == "moderation"))
+        .map(|d| d.1.clone())
+        .collect();
     assert_eq!(contacts, diff_uuids);
+    for c in truth["communities_to_contact"].as_array().unwrap() {
+        if c["applications"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a == "Wiki")
+        {
+            assert!(
+                tdiffs
+                    .iter()
+                    .any(|d| d.0 == "Wiki" && d.1 == c["uuid"] && d.3 != "moderation"),
+                "{c}"
+            );
+        }
+    }
     truth
 }
 
@@ -227,6 +247,25 @@ fn communities_restore_reports_match_the_truth() {
     let orphans = truth["orphans"].as_array().unwrap();
     assert!(orphans.iter().any(|o| o["community_exists"] == true));
     assert!(orphans.iter().any(|o| o["community_exists"] == false));
+}
+
+#[test]
+fn wiki_moderation_differences_put_nobody_on_the_contact_list() {
+    let truth = check(&["Wiki"], "3");
+    let moderation_only: BTreeSet<&str> = truth["differences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["field"] == "moderation")
+        .map(|d| d["community_uuid"].as_str().unwrap())
+        .collect();
+    assert!(!moderation_only.is_empty());
+    for c in truth["communities_to_contact"].as_array().unwrap() {
+        assert!(
+            !moderation_only.contains(c["uuid"].as_str().unwrap()),
+            "{c}"
+        );
+    }
 }
 
 #[test]
