@@ -45,9 +45,19 @@ pub struct OrphanOutcome {
 
 const ACTIONS: &[&str] = &["report", "assign", "delete"];
 
-/// ARGS: none; DATA rows: index, action, app, object id, old uuid, target uuid, replace (1|0).
-/// Each orphan is handled in its own try block; the outcome is printed as `outcome` records.
+/// ARGS: none; DATA rows: index, action, app, object id, old uuid, target uuid, replace (1|0),
+/// widget column, admin script.
+/// Each orphan is handled in its own try block; the outcome is printed as `outcome` records. The
+/// forums are fetched once per run (`fetchForums` lists every forum), then filtered per orphan.
 pub const BODY: &str = r#"
+LCR_FORUMS = []
+
+def lcr_forums():
+    if len(LCR_FORUMS) == 0:
+        lcr_call("ForumsService.fetchForums")
+        LCR_FORUMS.append(ForumsService.fetchForums())
+    return LCR_FORUMS[0]
+
 def lcr_delete(app, obj, old):
     if app == "Activities":
         lcr_call("ActivityService.deleteActivities")
@@ -70,8 +80,7 @@ def lcr_delete(app, obj, old):
                 pattern = pattern + c
             else:
                 pattern = pattern + "\\" + c
-        lcr_call("ForumsService.fetchForums")
-        forums = ForumsService.filterInput(ForumsService.fetchForums(), pattern, "forumID")
+        forums = ForumsService.filterInput(lcr_forums(), pattern, "forumID")
         if len(forums) == 0:
             raise ValueError("forum " + obj + " is not in ForumsService.fetchForums()")
         lcr_call("ForumsService.deleteForums")
