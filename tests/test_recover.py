@@ -445,19 +445,31 @@ def test_allow_list_resolves_names_and_the_maintenance_tags_run_alone(sites, tmp
     assert sorted(calls) == ["CommunitiesScheduler.getTaskDetails"], calls
 
 
-def test_a_machine_name_that_does_not_resolve_stops_the_run_in_preflight(sites, tmp_path):
-    """Preflight resolves the allow list: a name that does not resolve stops the run with a
-    message that names it, before any IHS or the cell is touched."""
-    site = sites.make("unresolved", "Blog", communities=20, start=False)
+def test_preflight_stops_on_a_name_that_does_not_resolve_or_a_bad_orphan_policy(sites, tmp_path):
+    """Preflight resolves the allow list and checks the orphan settings (used only once the site
+    is back): a name that does not resolve, or a policy with an unknown application, stops the run
+    with a message that names it, before any IHS or the cell is touched."""
+    site = sites.make("preflight", "Blog", communities=20, start=False)
     state = site.cell.state_bytes()
-    run = site.run(tmp_path, {"ansible_host": "nosuch.invalid"})
+
+    run = site.run(tmp_path / "name", {"ansible_host": "nosuch.invalid"})
     assert run.rc != 0
-    messages = by_host(run, FAILED)
+    messages = {host: r["msg"] for host, r in by_host(run, FAILED).items()}
     assert sorted(messages) == ["dmgr1", "ihs1", "ihs2"]
     for host in ("ihs1", "ihs2"):
-        assert messages[host]["msg"].startswith(
-            f"Step 'preflight' failed on {host}: Cannot resolve nosuch.invalid to an IPv4 address"), messages[host]
-        assert "Nothing was changed" in messages[host]["msg"]
-    assert messages["dmgr1"]["msg"].startswith("Step 'preflight' stopped on dmgr1 because it failed on another host")
+        assert messages[host].startswith(
+            f"Step 'preflight' failed on {host}: Cannot resolve nosuch.invalid to an IPv4 address"), messages
+        assert "-- Nothing was changed: the site is open" in messages[host], messages
+    assert messages["dmgr1"].startswith(
+        "Step 'preflight' stopped on dmgr1 because it failed on another host (see above)."), messages
+
+    launches = site.cell.launches()
+    run = site.run(tmp_path / "policy", {"lc_orphan_policy": {"Blogs": "assign"}})
+    assert run.rc != 0
+    msg = by_host(run, FAILED)["dmgr1"]["msg"]
+    assert msg.startswith("Step 'preflight' failed on dmgr1: lc_orphan_policy must map ids of "
+                          'lc_remote_apps to report, assign or delete (got {"Blogs": "assign"})'), msg
+    assert site.cell.launches() == launches  # stopped before wsadmin was started
+
     assert [s.conf_bytes() for s in site.ihs] == site.original_confs
     assert site.cell.state_bytes() == state
