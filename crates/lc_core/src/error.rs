@@ -148,9 +148,15 @@ impl Error {
     }
 }
 
-/// Joins the lines of a message with `; ` and trims it, so that every `msg` is one line.
+/// What ends a line for a terminal or for Python's `str.splitlines` (a lone `\r` too).
+pub const LINE_BREAKS: &[char] = &[
+    '\n', '\r', '\u{0b}', '\u{0c}', '\u{1c}', '\u{1d}', '\u{1e}', '\u{85}', '\u{2028}', '\u{2029}',
+];
+
+/// Joins the lines of a message with `; ` and trims it, so that every `msg` is one line, whatever
+/// line breaks a quoted value held.
 pub fn fold_lines(text: &str) -> String {
-    text.lines()
+    text.split(LINE_BREAKS)
         .map(str::trim)
         .filter(|l| !l.is_empty())
         .collect::<Vec<_>>()
@@ -180,5 +186,15 @@ mod tests {
             "enabling maintenance mode: /x/httpd.conf:12: unclosed <Location>; second line"
         );
         assert_eq!(e.details()["line"], 12);
+    }
+
+    #[test]
+    fn every_line_break_is_folded() {
+        // Found by fuzzing the args file: an unknown option named "a\rb" was quoted as is.
+        assert_eq!(
+            fold_lines("Unsupported parameters: _a\rb, c\u{2028}d\u{85}e\u{0b}f"),
+            "Unsupported parameters: _a; b, c; d; e; f"
+        );
+        assert_eq!(fold_lines("a\r\n\r\nb\n"), "a; b");
     }
 }
