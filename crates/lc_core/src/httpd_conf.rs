@@ -369,10 +369,14 @@ impl HttpdConf {
     /// Parses a conf's bytes; fails on damaged markers (a BEGIN without END, an END without
     /// BEGIN, two blocks), naming the line.
     pub fn parse(path: &Path, bytes: Vec<u8>) -> Result<HttpdConf> {
-        let eol = match bytes.iter().position(|&b| b == b'\n') {
+        let mut eol = match bytes.iter().position(|&b| b == b'\n') {
             Some(i) if i > 0 && bytes[i - 1] == b'\r' => "\r\n",
             _ => "\n",
         };
+        // The line ending the block was written with: that of its BEGIN line. It is the file's
+        // own, except when the file had no line break before the block, which then brought the
+        // first one (a file `Listen 80\r` gets `\n` + the block: its first break reads `\r\n`).
+        let mut block_eol = eol;
         let mut begin: Option<(usize, usize)> = None; // (byte offset, line)
         let mut block: Option<Block> = None;
         let mut page_written = None;
@@ -400,6 +404,11 @@ impl HttpdConf {
                     ));
                 }
                 begin = Some((start, n + 1));
+                block_eol = if bytes[start..end].ends_with(b"\r\n") {
+                    "\r\n"
+                } else {
+                    "\n"
+                };
             } else if t.starts_with(END_PREFIX) {
                 let Some((b_start, b_line)) = begin.take() else {
                     return Err(damaged(
@@ -411,11 +420,12 @@ impl HttpdConf {
                 let mut range = b_start..end;
                 // Appended to a file that had no line ending at its end: the block brought one.
                 if end == bytes.len() && !bytes.ends_with(b"\n") {
-                    let cut = eol.len();
-                    if b_start >= cut && &bytes[b_start - cut..b_start] == eol.as_bytes() {
+                    let cut = block_eol.len();
+                    if b_start >= cut && &bytes[b_start - cut..b_start] == block_eol.as_bytes() {
                         range.start -= cut;
                     }
                 }
+                eol = block_eol;
                 block = Some(Block {
                     range,
                     line: b_line,
@@ -1094,7 +1104,17 @@ mod tests {
     #[test]
     fn appends_and_removes_without_trailing_newline() {
         let p = Path::new("/x/httpd.conf");
-        for original in ["Listen 80", "Listen 80\n", "", "Listen 80\r\nServerName x"] {
+        // "Listen 80\r": a file whose only line ends in a lone CR (the block's LF made its first
+        // break read CRLF, and disabling lost the CR; found by the round-trip property test).
+        for original in [
+            "Listen 80",
+            "Listen 80\n",
+            "",
+            "Listen 80\r\nServerName x",
+            "Listen 80\r",
+            "\r",
+            "Listen 80\nServerName x\r",
+        ] {
             let conf = HttpdConf::parse(p, original.as_bytes().to_vec()).unwrap();
             let on = conf.enabled(&m(Access::Compat));
             let conf_on = HttpdConf::parse(p, on.clone()).unwrap();
