@@ -3,7 +3,7 @@
 use lc_core::wsadmin::{self, Script, WsadminArgs};
 use lc_core::{ArgSpec, Context, Elem, Error, Module, Opt, Outcome};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 pub struct Orphans;
 
@@ -41,6 +41,21 @@ pub struct OrphanOutcome {
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub target_community: Option<String>,
+    /// The orphan whose call handles this one too (see [`goes_with_community`]).
+    #[serde(skip)]
+    pub follows: Option<usize>,
+}
+
+/// Whether one call handles every resource of the app in the old community, so that the other
+/// rows of that community go with the first: `deleteActivities(fetchActivitiesByCommunityExId)`
+/// and `deleteMicroblogs` take the community (admin-surface.md §6), and `assignRemoteApp` of an
+/// activity moves the community's activities together.
+fn goes_with_community(app: &str, action: &str) -> bool {
+    match action {
+        "delete" => app == "Activities" || app == "StatusUpdates",
+        "assign" => app == "Activities",
+        _ => false,
+    }
 }
 
 const ACTIONS: &[&str] = &["report", "assign", "delete"];
@@ -158,7 +173,7 @@ impl Module for Orphans {
         let todo: Vec<usize> = outcomes
             .iter()
             .enumerate()
-            .filter(|(_, p)| p.status == "planned")
+            .filter(|(_, p)| p.status == "planned" && p.follows.is_none())
             .map(|(i, _)| i)
             .collect();
         if ctx.check_mode || todo.is_empty() {
@@ -204,6 +219,23 @@ impl Module for Orphans {
             if p.status == "planned" {
                 p.status = "failed".into();
                 p.message = "wsadmin ended before this orphan was handled".into();
+            }
+        }
+        for i in 0..outcomes.len() {
+            let Some(l) = outcomes[i].follows else {
+                continue;
+            };
+            let (status, leader_id) = (outcomes[l].status.clone(), outcomes[l].object_id.clone());
+            let p = &mut outcomes[i];
+            if status == "done" {
+                p.status = "done".into();
+                p.message = done_with(p, &leader_id);
+            } else {
+                p.status = "failed".into();
+                p.message = format!(
+                    "not handled: it goes with {} {leader_id} of the same community, which failed",
+                    p.application
+                );
             }
         }
         Ok(finish(outcomes, false))
@@ -253,8 +285,91 @@ fn check_policy(
     Ok(out)
 }
 
-/// Decides per orphan what to do, without running anything.
+/// What a row that went with the call of `leader` says once that call is done.
+fn done_with(p: &OrphanOutcome, leader: &str) -> String {
+    let old = &p.old_community_uuid;
+    match (p.action.as_str(), p.application.as_str()) {
+        ("assign", _) => format!(
+            "assigned to {} with activity {leader}: assignRemoteApp moves every activity of community {old}",
+            p.target_community.as_deref().unwrap_or("?")
+        ),
+        (_, "Activities") => format!(
+            "moved to Trash with activity {leader}: deleteActivities takes every activity of community {old}"
+        ),
+        _ => format!(
+            "deleted with {leader}: deleteMicroblogs deletes every status update of community {old}"
+        ),
+    }
+}
+
+/// Decides per orphan what to do, without running anything: the action and target of each, which
+/// rows go with another row's call, and which assignments cannot all succeed (a community holds
+/// one widget of each application, so a second orphan of an app aimed at the same community would
+/// fail there, or with `replace_default_widget` would remove what the first one brought).
 fn plan(o: &Options, orphans: &[Orphan], policy: &BTreeMap<String, String>) -> Vec<OrphanOutcome> {
+    let mut outcomes = first_plan(o, orphans, policy);
+    let mut leaders: HashMap<(String, String, String, String), usize> = HashMap::new();
+    let mut claims: HashMap<(String, String), usize> = HashMap::new();
+    for i in 0..outcomes.len() {
+        if outcomes[i].status != "planned" {
+            continue;
+        }
+        let p = &outcomes[i];
+        let target = p.target_community.clone().unwrap_or_default();
+        if goes_with_community(&p.application, &p.action) {
+            let key = (
+                p.application.clone(),
+                p.action.clone(),
+                p.old_community_uuid.clone(),
+                target.clone(),
+            );
+            if let Some(&l) = leaders.get(&key) {
+                let leader_id = outcomes[l].object_id.clone();
+                let leader_failed = outcomes[l].status == "failed";
+                let p = &mut outcomes[i];
+                if leader_failed {
+                    p.status = "failed".into();
+                    p.message = format!(
+                        "not handled: it goes with {} {leader_id} of the same community, which cannot be done",
+                        p.application
+                    );
+                } else {
+                    p.follows = Some(l);
+                    p.message = format!(
+                        "goes with {} {leader_id}: one call handles every one of community {}",
+                        p.application, p.old_community_uuid
+                    );
+                }
+                continue;
+            }
+            leaders.insert(key, i);
+        }
+        if p.action != "assign" {
+            continue;
+        }
+        match claims.get(&(target.clone(), p.application.clone())) {
+            None => {
+                claims.insert((target, p.application.clone()), i);
+            }
+            Some(&c) => {
+                let first = outcomes[c].object_id.clone();
+                let p = &mut outcomes[i];
+                p.status = "failed".into();
+                p.message = format!(
+                    "community {target} already receives {} {first} in this run and a community holds one {} widget: give this one another target_community",
+                    p.application, p.application
+                );
+            }
+        }
+    }
+    outcomes
+}
+
+fn first_plan(
+    o: &Options,
+    orphans: &[Orphan],
+    policy: &BTreeMap<String, String>,
+) -> Vec<OrphanOutcome> {
     orphans
         .iter()
         .map(|orphan| {
@@ -270,6 +385,7 @@ fn plan(o: &Options, orphans: &[Orphan], policy: &BTreeMap<String, String>) -> V
                 status: "planned".into(),
                 message: String::new(),
                 target_community: None,
+                follows: None,
             };
             match action.as_str() {
                 "report" => {
@@ -310,21 +426,49 @@ fn explain(p: &OrphanOutcome, raw: &str, replace: bool) -> String {
     if p.status != "failed" {
         return raw.to_string();
     }
-    let lower = raw.to_ascii_lowercase();
+    let text = peel_exception(raw);
+    let lower = text.to_ascii_lowercase();
     if p.action == "assign" && lower.contains("already") && lower.contains("widget") {
         let default = lc_core::apps::by_id(&p.application).is_some_and(|a| a.default_widget);
         let hint = if default && !replace {
-            "; set replace_default_widget: true to remove the default widget a new community has first"
+            "set replace_default_widget: true to remove the default widget a new community gets, or choose another target_community"
         } else {
-            "; choose another target_community"
+            "choose another target_community"
         };
         return format!(
-            "community {} already has a {} widget: {raw}{hint}",
+            "community {} already has {} {} widget ({text}): {hint}",
             p.target_community.as_deref().unwrap_or("?"),
+            if p.application.starts_with(['A', 'E', 'I', 'O', 'U']) {
+                "an"
+            } else {
+                "a"
+            },
             p.application
         );
     }
-    raw.to_string()
+    text
+}
+
+/// The message of a Java exception without the class names wsadmin puts before it:
+/// `com.ibm.ws.scripting.ScriptingException: java.lang.IllegalArgumentException: no weblog X`
+/// gives `no weblog X`.
+fn peel_exception(raw: &str) -> String {
+    fn is_class(s: &str) -> bool {
+        let last = s.rsplit('.').next().unwrap_or(s);
+        s.split('.').all(|p| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
+        }) && (last.ends_with("Exception") || last.ends_with("Error"))
+    }
+    let mut rest = raw.trim();
+    while let Some((head, tail)) = rest.split_once(": ") {
+        if !is_class(head) || tail.trim().is_empty() {
+            break;
+        }
+        rest = tail.trim();
+    }
+    rest.to_string()
 }
 
 fn finish(outcomes: Vec<OrphanOutcome>, check_mode: bool) -> Outcome {
@@ -345,22 +489,30 @@ fn finish(outcomes: Vec<OrphanOutcome>, check_mode: bool) -> Outcome {
     ] {
         counts.insert(k, v);
     }
-    let msg = if check_mode {
-        format!(
-            "would handle {planned} of {} orphans ({skipped} left as reported)",
-            outcomes.len()
-        )
-    } else if failed > 0 {
-        let first = outcomes
+    let first_failure = || {
+        outcomes
             .iter()
             .find(|p| p.status == "failed")
-            .expect("one failed");
+            .map(|p| format!("{} {}: {}", p.application, p.object_id, p.message))
+            .unwrap_or_default()
+    };
+    let msg = if check_mode {
+        let mut m = format!(
+            "would handle {planned} of {} orphans ({skipped} left as reported)",
+            outcomes.len()
+        );
+        if failed > 0 {
+            m.push_str(&format!(
+                "; {failed} cannot be done as asked; first: {}",
+                first_failure()
+            ));
+        }
+        m
+    } else if failed > 0 {
         format!(
-            "{failed} of {} orphans failed ({done} done, {skipped} skipped); first: {} {}: {}",
+            "{failed} of {} orphans failed ({done} done, {skipped} skipped); first: {}",
             outcomes.len(),
-            first.application,
-            first.object_id,
-            first.message
+            first_failure()
         )
     } else {
         format!(
@@ -374,4 +526,170 @@ fn finish(outcomes: Vec<OrphanOutcome>, check_mode: bool) -> Outcome {
         .with("counts", &counts);
     out.failed = failed > 0;
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OLD: &str = "11111111-1111-1111-1111-111111111111";
+    const GONE: &str = "22222222-2222-2222-2222-222222222222";
+    const TARGET: &str = "33333333-3333-3333-3333-333333333333";
+
+    fn options(action: &str, target: Option<&str>, confirm_delete: bool) -> Options {
+        Options {
+            orphans: Vec::new(),
+            action: action.into(),
+            policy: None,
+            target_community: target.map(String::from),
+            replace_default_widget: false,
+            confirm_delete,
+            wsadmin: WsadminArgs {
+                wsadmin_path: wsadmin::DEFAULT_WSADMIN.into(),
+                host: None,
+                port: None,
+                conntype: None,
+                user: None,
+                password: None,
+                service_index: None,
+                timeout: None,
+                java_options: Vec::new(),
+            },
+        }
+    }
+
+    fn orphan(app: &str, id: &str, old: &str, exists: bool) -> Orphan {
+        Orphan {
+            application: app.into(),
+            object_id: id.into(),
+            old_community_uuid: old.into(),
+            community_exists: Some(exists),
+        }
+    }
+
+    fn statuses(p: &[OrphanOutcome]) -> Vec<(&str, Option<usize>)> {
+        p.iter().map(|o| (o.status.as_str(), o.follows)).collect()
+    }
+
+    #[test]
+    fn activities_of_one_community_go_with_the_first() {
+        let orphans = [
+            orphan("Activities", "a1", OLD, true),
+            orphan("Activities", "a2", OLD, true),
+            orphan("Activities", "a3", GONE, false),
+            orphan("Blog", "b1", OLD, true),
+        ];
+        let p = plan(&options("assign", None, false), &orphans, &BTreeMap::new());
+        assert_eq!(
+            statuses(&p),
+            [
+                ("planned", None),
+                ("planned", Some(0)),
+                ("skipped", None),
+                ("planned", None)
+            ]
+        );
+        assert_eq!(
+            p[1].message,
+            format!("goes with Activities a1: one call handles every one of community {OLD}")
+        );
+        let d = plan(&options("delete", None, true), &orphans, &BTreeMap::new());
+        assert_eq!(
+            statuses(&d),
+            [
+                ("planned", None),
+                ("planned", Some(0)),
+                ("planned", None),
+                ("planned", None)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_second_orphan_of_an_app_for_the_same_target_cannot_be_done() {
+        let orphans = [
+            orphan("Files", "f1", GONE, false),
+            orphan("Files", "f2", OLD, true),
+            orphan("Blog", "b1", GONE, false),
+            orphan("Activities", "a1", GONE, false),
+            orphan("Activities", "a2", GONE, false),
+            orphan("Activities", "a3", OLD, true),
+        ];
+        let p = plan(
+            &options("assign", Some(TARGET), false),
+            &orphans,
+            &BTreeMap::new(),
+        );
+        assert_eq!(
+            statuses(&p),
+            [
+                ("planned", None),
+                ("failed", None),
+                ("planned", None),
+                ("planned", None),
+                ("planned", Some(3)),
+                ("failed", None)
+            ]
+        );
+        assert_eq!(
+            p[1].message,
+            format!("community {TARGET} already receives Files f1 in this run and a community holds one Files widget: give this one another target_community")
+        );
+        let out = finish(p, true);
+        assert!(out.failed);
+    }
+
+    #[test]
+    fn policy_per_application_and_deletion_only_when_confirmed() {
+        let orphans = [
+            orphan("Blog", "b1", OLD, true),
+            orphan("Files", "f1", GONE, false),
+            orphan("Wiki", "w1", GONE, false),
+        ];
+        let policy: BTreeMap<String, String> = [("Blog", "assign"), ("Files", "delete")]
+            .into_iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect();
+        let p = plan(&options("report", None, false), &orphans, &policy);
+        let got: Vec<(&str, &str)> = p
+            .iter()
+            .map(|o| (o.action.as_str(), o.status.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("assign", "planned"),
+                ("delete", "skipped"),
+                ("report", "skipped")
+            ]
+        );
+        assert_eq!(
+            p[1].message,
+            "not deleted: deletion happens only with confirm_delete: true"
+        );
+    }
+
+    #[test]
+    fn server_messages_lose_their_class_names() {
+        assert_eq!(
+            peel_exception("com.ibm.ws.scripting.ScriptingException: java.lang.IllegalArgumentException: no weblog x"),
+            "no weblog x"
+        );
+        assert_eq!(peel_exception("plain: text"), "plain: text");
+        assert_eq!(
+            peel_exception("java.lang.NullPointerException: "),
+            "java.lang.NullPointerException:"
+        );
+        let mut p = plan(
+            &options("assign", Some(TARGET), false),
+            &[orphan("Files", "f1", GONE, false)],
+            &BTreeMap::new(),
+        )
+        .remove(0);
+        p.status = "failed".into();
+        assert_eq!(
+            explain(&p, &format!("com.ibm.ws.scripting.ScriptingException: com.ibm.lconn.communities.exception.CommunityServiceException: community {TARGET} already has a Files widget"), false),
+            format!("community {TARGET} already has a Files widget (community {TARGET} already has a Files widget): set replace_default_widget: true to remove the default widget a new community gets, or choose another target_community")
+        );
+    }
 }
