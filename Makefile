@@ -63,11 +63,13 @@ DEMO_DIR   := demo
 DEMO_CELL  := $(DEMO_DIR)/cell
 
 demo: build ## Run recover.yml against a freshly damaged simulated cell (2 IHS stand-ins); print the report.
+	@if [ -f $(DEMO_CELL)/cell.json ]; then lc-sim ihs stop $(DEMO_CELL) || true; fi
 	@rm -rf $(DEMO_DIR) && mkdir -p $(DEMO_DIR) && chmod 755 $(DEMO_DIR)
 	@lc-sim init $(DEMO_CELL) --communities 500 --ihs 2 >/dev/null
 	@lc-sim damage $(DEMO_CELL) --restore communities >/dev/null
 	@lc-sim ihs start $(DEMO_CELL)
-	@LC_DEMO_CELL=$(CURDIR)/$(DEMO_CELL) ansible-playbook -i playbooks/inventories/demo playbooks/recover.yml; \
+	@trap 'lc-sim ihs stop $(DEMO_CELL)' INT TERM; \
+	  LC_DEMO_CELL=$(CURDIR)/$(DEMO_CELL) ansible-playbook -i playbooks/inventories/demo playbooks/recover.yml; \
 	  rc=$$?; lc-sim ihs stop $(DEMO_CELL); \
 	  if [ $$rc -eq 0 ]; then \
 	    echo; echo "Report: $(CURDIR)/$(DEMO_DIR)/recovery-report/recovery-report.html"; \
