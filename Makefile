@@ -9,7 +9,7 @@ VENV       := .venv
 PY         := $(VENV)/bin/python
 STAMP      := build/stamps
 MODULES    := ihs_maintenance lc_scheduler lc_queue lc_export lc_sync_report lc_orphan lc_resync
-APT_PKGS   := apache2 jython curl chromium
+APT_PKGS   := apache2 jython curl chromium time
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/target/release:$(PATH)
 
@@ -75,6 +75,9 @@ demo: build ## Run recover.yml against a freshly damaged simulated cell (2 IHS s
 	    echo; echo "Report: $(CURDIR)/$(DEMO_DIR)/recovery-report/recovery-report.html"; \
 	    echo "Owners: $(CURDIR)/$(DEMO_DIR)/recovery-report/owners.csv"; \
 	  fi; exit $$rc
+
+bench: build ## Measure speed and memory against the alternatives, side by side (~15 min; see BENCHMARKS.md).
+	$(PY) bench/run.py
 
 clean: ## Remove build output (the binaries installed beside the docs too).
 	rm -rf target build
