@@ -200,7 +200,7 @@ def test_failed_restart_is_reported(ihs, tmp_path):
     assert result["msg"] == (
         f"maintenance mode is enabled in {ihs.conf_path}, but apachectl -k graceful failed "
         "(exit 7): AH00000: cannot restart; the old configuration keeps serving until IHS "
-        "restarts cleanly")
+        "restarts cleanly (running the task again retries the restart)")
     assert result["rc"] == 7
     with open(result["backup_file"], "rb") as backup:
         assert backup.read() == original

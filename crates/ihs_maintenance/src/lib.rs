@@ -5,7 +5,10 @@
 //! an optional `<Location assets_path>` everyone may fetch); `state: disabled` removes the block
 //! (giving back the original bytes) and the page, if this module wrote it. The candidate conf is
 //! checked with `apachectl -t -f` before it replaces the live one, then IHS is restarted
-//! (`graceful` by default: requests in flight finish, new ones see the new conf).
+//! (`graceful` by default: requests in flight finish, new ones see the new conf). Until that
+//! restart succeeds, a file beside the conf ([`restart_pending_path`]) records that it is owed, so
+//! that a run after a failed restart (or after a run killed in between) restarts IHS even though
+//! the conf is already as wanted.
 //! The editing itself is [`lc_core::httpd_conf`]; this crate is the plan and the side effects.
 
 use lc_core::httpd_conf::{
@@ -247,7 +250,11 @@ fn apply(
 ) -> Result<Outcome, Error> {
     let path = conf.path();
     let conf_changed = plan.conf_bytes != conf.bytes();
-    let changed = conf_changed || plan.page.is_some() || plan.remove_page.is_some();
+    let pending = restart_pending_path(path);
+    // An earlier run put a conf in place whose restart failed, or died before restarting: the
+    // conf on disk is as wanted, but IHS may still serve the old one.
+    let owed = o.restart != "none" && pending.exists();
+    let changed = conf_changed || plan.page.is_some() || plan.remove_page.is_some() || owed;
     let diff = (ctx.diff && conf_changed).then(|| Diff {
         before: String::from_utf8_lossy(conf.bytes()).into_owned(),
         after: String::from_utf8_lossy(&plan.conf_bytes).into_owned(),
@@ -264,7 +271,7 @@ fn apply(
         return Ok(base(changed).with("restarted", false));
     }
 
-    let needs_ctl = conf_changed && (o.validate || o.restart != "none");
+    let needs_ctl = (conf_changed && o.validate) || ((conf_changed || owed) && o.restart != "none");
     if needs_ctl && !apachectl.program.exists() {
         return Err(Error::invalid(format!(
             "apachectl not found at {}: set apachectl (or validate: false and restart: none)",
@@ -298,6 +305,11 @@ fn apply(
             if o.backup {
                 backup_file = Some(backup_copy(path)?);
             }
+            // Owed until the restart succeeds, so that a rerun restarts even if this run dies
+            // or its restart fails after the rename.
+            if o.restart != "none" {
+                write_atomic(&pending, format!("{state}\n").as_bytes(), 0o644)?;
+            }
             candidate.persist()
         })();
         if let Err(e) = put_in_place {
@@ -316,13 +328,13 @@ fn apply(
         outcome = outcome.with("backup_file", b.to_string_lossy());
     }
     let mut restarted = false;
-    if conf_changed && o.restart != "none" {
+    if (conf_changed || owed) && o.restart != "none" {
         let out = apachectl.signal(&o.restart, path)?;
         if !out.success() {
             let pe = process_error(apachectl, &["-k", &o.restart], &out);
             outcome.failed = true;
             outcome.msg = Some(format!(
-                "maintenance mode is {state} in {}, but apachectl -k {} failed (exit {}): {}; the old configuration keeps serving until IHS restarts cleanly",
+                "maintenance mode is {state} in {}, but apachectl -k {} failed (exit {}): {}; the old configuration keeps serving until IHS restarts cleanly (running the task again retries the restart)",
                 path.display(),
                 o.restart,
                 pe.status.map_or("signal".to_string(), |s| s.to_string()),
@@ -335,11 +347,33 @@ fn apply(
                 .with("output_tail", pe.output_tail));
         }
         restarted = true;
+        match std::fs::remove_file(&pending) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(Error::io(&pending, e).context("clearing the owed restart"))
+            }
+            _ => {}
+        }
+        if owed && !conf_changed {
+            outcome.msg = Some(format!(
+                "{} was already as wanted, but an earlier run did not restart IHS after changing it: restarted now",
+                path.display()
+            ));
+        }
     }
     if let Some(page) = &plan.remove_page {
         std::fs::remove_file(page).map_err(|e| Error::io(page, e))?;
     }
     Ok(outcome.with("restarted", restarted))
+}
+
+/// The file beside the conf that records a restart owed to IHS: written before a changed conf is
+/// renamed into place, removed once `apachectl -k` succeeded.
+pub fn restart_pending_path(conf: &Path) -> PathBuf {
+    let name = conf
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    conf.with_file_name(format!(".{name}.lc-recover.restart-pending"))
 }
 
 fn process_error(apachectl: &Apachectl, args: &[&str], out: &CtlOutput) -> ProcessError {

@@ -278,3 +278,80 @@ fn one_line_errors() {
     assert_eq!(site.conf_bytes(), text);
     insta::assert_snapshot!("errors", msgs.join("\n"));
 }
+
+#[test]
+fn a_restart_that_failed_is_owed_to_the_next_run() {
+    let site = Site::new();
+    let ctl = site.root.join("bin/apachectl");
+    let log = site.root.join("ctl.log");
+    let broken = site.root.join("restart-broken");
+    // -k fails while the flag file exists; every call is logged.
+    std::fs::write(
+        &ctl,
+        format!(
+            "#!/bin/sh\necho \"$@\" >> {log}\nif [ \"$1\" = -k ] && [ -e {flag} ]; then echo 'AH00000: cannot restart' >&2; exit 7; fi\nexit 0\n",
+            log = log.display(),
+            flag = broken.display()
+        ),
+    )
+    .unwrap();
+    set_exec(&ctl);
+    std::fs::write(&broken, b"").unwrap();
+    let marker = ihs_maintenance::restart_pending_path(&site.conf);
+    let on = |extra: Value| {
+        let mut a = enable();
+        a["restart"] = json!("graceful");
+        for (k, v) in extra.as_object().unwrap() {
+            a[k] = v.clone();
+        }
+        site.run(a)
+    };
+
+    let failed = on(json!({}));
+    assert_eq!(keys(&failed), (true, true));
+    assert_eq!(failed["restarted"], false);
+    assert!(
+        failed["msg"]
+            .as_str()
+            .unwrap()
+            .ends_with("the old configuration keeps serving until IHS restarts cleanly (running the task again retries the restart)"),
+        "{failed:?}"
+    );
+    assert!(marker.exists(), "the owed restart is recorded");
+    assert_eq!(std::fs::read_to_string(&marker).unwrap(), "enabled\n");
+
+    // The conf is already as wanted: check mode says a restart would happen, and does nothing.
+    let calls = std::fs::read_to_string(&log).unwrap().lines().count();
+    let check = on(json!({"_ansible_check_mode": true}));
+    assert_eq!(keys(&check), (true, false));
+    assert_eq!(
+        std::fs::read_to_string(&log).unwrap().lines().count(),
+        calls
+    );
+
+    // Still broken: the rerun tries again, fails again, the debt stays.
+    let again = on(json!({}));
+    assert_eq!(keys(&again), (true, true));
+    assert!(marker.exists());
+
+    // Repaired: the rerun restarts although the conf does not change, and settles the debt.
+    std::fs::remove_file(&broken).unwrap();
+    let conf = site.conf_bytes();
+    let repaired = on(json!({}));
+    assert_eq!(keys(&repaired), (true, false), "{repaired:?}");
+    assert_eq!(repaired["restarted"], true);
+    assert_eq!(
+        site.scrub(repaired["msg"].as_str().unwrap()),
+        "<ROOT>/conf/httpd.conf was already as wanted, but an earlier run did not restart IHS after changing it: restarted now"
+    );
+    assert_eq!(site.conf_bytes(), conf);
+    assert!(!marker.exists());
+    let settled = on(json!({}));
+    assert_eq!(keys(&settled), (false, false));
+    assert_eq!(settled["restarted"], false);
+
+    // restart: none owes nothing and leaves no record.
+    let off = site.run(json!({"state": "disabled"}));
+    assert_eq!(keys(&off), (true, false));
+    assert!(!marker.exists());
+}
