@@ -83,6 +83,10 @@ enum Command {
         /// The Deployment Manager is down: wsadmin cannot connect (WASX7023E).
         #[arg(long)]
         refuse: bool,
+        /// The next N launches connect, every later one is refused as with --refuse (the
+        /// Deployment Manager goes down part way through a run).
+        #[arg(long, value_name = "N")]
+        refuse_after: Option<u64>,
         /// Every login is refused (WASX7246E), even with the right password.
         #[arg(long)]
         bad_password: bool,
@@ -199,6 +203,7 @@ fn run(command: Command) -> Result<ExitCode> {
             dir,
             startup_delay,
             refuse,
+            refuse_after,
             bad_password,
             hang,
             fail,
@@ -229,6 +234,9 @@ fn run(command: Command) -> Result<ExitCode> {
                     f.startup_delay_secs = s;
                 }
                 f.refuse |= refuse;
+                if let Some(n) = refuse_after {
+                    f.refuse_from_launch = Some(m.launches + n + 1);
+                }
                 f.bad_password |= bad_password;
                 if let Some(h) = hang {
                     f.hang = Some(CallFault {

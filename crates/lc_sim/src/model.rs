@@ -233,6 +233,10 @@ pub struct Faults {
     pub startup_delay_secs: f64,
     /// The Deployment Manager is down: wsadmin cannot connect.
     pub refuse: bool,
+    /// The Deployment Manager goes down part way through a run: launches from this one on
+    /// (the cell's launch count) cannot connect.
+    #[serde(default)]
+    pub refuse_from_launch: Option<u64>,
     /// Every login is refused, even with the right password.
     pub bad_password: bool,
     pub hang: Option<CallFault>,

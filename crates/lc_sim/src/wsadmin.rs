@@ -169,9 +169,9 @@ fn hostname() -> String {
 
 /// Everything wsadmin does before Jython runs; `Ok` carries the flags to run with.
 fn prepare(cell: &Cell, args: &[String]) -> Result<Result<Flags, Exit>> {
-    let faults = cell.with_meta(|m| {
+    let (launch, faults) = cell.with_meta(|m| {
         m.launches += 1;
-        m.faults.clone()
+        (m.launches, m.faults.clone())
     })?;
     let f = match parse(args) {
         Ok(f) => f,
@@ -228,7 +228,8 @@ fn prepare(cell: &Cell, args: &[String]) -> Result<Result<Flags, Exit>> {
             "com.ibm.websphere.management.exception.ConnectorNotAvailableException: Failed to get a connection with IP address associated with hostname {host}"
         ));
     }
-    if faults.refuse || port != c.dmgr.port.to_string() {
+    let down = faults.refuse || faults.refuse_from_launch.is_some_and(|n| launch >= n);
+    if down || port != c.dmgr.port.to_string() {
         return refuse(format!(
             "com.ibm.websphere.management.exception.ConnectorNotAvailableException: [SOAPException: faultCode=SOAP-ENV:Client; msg=Error opening socket: java.net.ConnectException: Connection refused; targetException=java.lang.IllegalArgumentException: Error opening socket: java.net.ConnectException: Connection refused] ADMC0016E: The system cannot create a SOAP connector to connect to host {host} at port {port}."
         ));

@@ -94,6 +94,20 @@ fn refuses_bad_credentials_and_an_unreachable_dmgr_without_running_jython() {
 
     // Every launch counted.
     assert_eq!(cell.status()["launches"], 8);
+
+    // The dmgr goes down after two more launches.
+    cell.fault(&["--refuse-after", "2"]);
+    for _ in 0..2 {
+        let r = cell.run(&["-f", s], "");
+        assert!(r.stdout.contains("WASX7209I"), "{}", r.stdout);
+    }
+    for _ in 0..2 {
+        let r = cell.run(&["-f", s], "");
+        assert_ne!(r.code, 0);
+        assert!(r.stdout.starts_with("WASX7023E: "), "{}", r.stdout);
+    }
+    cell.fault(&["--clear"]);
+    assert!(cell.run(&["-f", s], "").stdout.contains("WASX7209I"));
 }
 
 #[test]
