@@ -421,7 +421,7 @@ struct Bar<'a> {
 }
 
 impl<'a> Chart<'a> {
-    const WIDTH: u32 = 720;
+    const WIDTH: u32 = 1050;
     const LABEL: u32 = 130;
     const RIGHT: u32 = 70;
     const TOP: u32 = 34;
