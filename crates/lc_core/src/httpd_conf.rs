@@ -614,19 +614,7 @@ impl HttpdConf {
 
     /// A path of the conf resolved against `ServerRoot`, as httpd does.
     pub fn resolve(&self, p: &str) -> PathBuf {
-        let path = PathBuf::from(p);
-        let bytes = p.as_bytes();
-        // A Windows conf read elsewhere (or on Windows): `C:/…`, `C:\…` and `\\server\…` are absolute.
-        let windows_absolute = (bytes.len() >= 3
-            && bytes[0].is_ascii_alphabetic()
-            && bytes[1] == b':'
-            && (bytes[2] == b'/' || bytes[2] == b'\\'))
-            || p.starts_with("\\\\");
-        if path.is_absolute() || windows_absolute {
-            path
-        } else {
-            self.server_root().join(path)
-        }
+        resolve_against(&self.server_root(), p)
     }
 
     /// The server-wide `DocumentRoot`, resolved against `ServerRoot`.
@@ -637,10 +625,12 @@ impl HttpdConf {
 
     /// The `LoadModule` lines outside the block: `(module name, resolved file)`.
     pub fn load_modules(&self) -> Vec<(String, PathBuf)> {
+        // ServerRoot once, not once per line (a conf loads dozens of modules).
+        let root = self.server_root();
         self.directives()
             .into_iter()
             .filter(|d| d.name.eq_ignore_ascii_case("LoadModule") && d.args.len() >= 2)
-            .map(|d| (d.args[0].clone(), self.resolve(&d.args[1])))
+            .map(|d| (d.args[0].clone(), resolve_against(&root, &d.args[1])))
             .collect()
     }
 
@@ -678,6 +668,23 @@ impl HttpdConf {
             }
         }
         None
+    }
+}
+
+/// `p` resolved against `root`, as httpd does; Windows absolute forms count as absolute anywhere.
+fn resolve_against(root: &Path, p: &str) -> PathBuf {
+    let path = PathBuf::from(p);
+    let bytes = p.as_bytes();
+    // A Windows conf read elsewhere (or on Windows): `C:/…`, `C:\…` and `\\server\…` are absolute.
+    let windows_absolute = (bytes.len() >= 3
+        && bytes[0].is_ascii_alphabetic()
+        && bytes[1] == b':'
+        && (bytes[2] == b'/' || bytes[2] == b'\\'))
+        || p.starts_with("\\\\");
+    if path.is_absolute() || windows_absolute {
+        path
+    } else {
+        root.join(path)
     }
 }
 
