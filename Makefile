@@ -13,7 +13,7 @@ APT_PKGS   := apache2 jython curl chromium time
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/target/release:$(PATH)
 
-.PHONY: help deps build test test-rust test-ansible lint fmt demo bench clean
+.PHONY: help deps build test test-rust test-ansible fuzz lint fmt demo bench clean
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -43,7 +43,7 @@ build: deps ## Build the release binaries and install them into the collection.
 	done
 	@ln -sfn ../../../../ansible build/collections/ansible_collections/connections/dr
 
-test: build test-rust test-ansible lint ## Run every test (Rust, Ansible-level, linters).
+test: build test-rust test-ansible fuzz lint ## Run every test (Rust, Ansible-level, fuzzing, linters).
 
 test-rust: deps ## Rust unit and fixture tests.
 	cargo test --workspace
@@ -51,8 +51,36 @@ test-rust: deps ## Rust unit and fixture tests.
 test-ansible: build ## Ansible-level tests: real ansible-playbook, real Apache httpd, simulated cell.
 	LC_NO_BUILD=1 $(PY) -m pytest -q tests
 
+# Coverage-guided fuzzing with libFuzzer through cargo-fuzz, on stable Rust (no sanitizer, which
+# would need nightly). Each target starts from its seeds (fuzz/seeds/<target>, kept in the
+# repository) and the corpus of earlier local runs (build/fuzz/corpus), and runs FUZZ_SECONDS.
+# A crash stops the step; the input is in build/fuzz/artifacts/<target>/.
+FUZZ_TARGETS := args httpd_conf export_xml report_html wsadmin_output
+FUZZ_SECONDS ?= 30
+CARGO_FUZZ_VERSION := 0.13.2
+
+$(STAMP)/cargo-fuzz:
+	@mkdir -p $(STAMP)
+	@cargo fuzz --version 2>/dev/null | grep -q ' $(CARGO_FUZZ_VERSION)' || \
+	  cargo install --locked --quiet cargo-fuzz --version $(CARGO_FUZZ_VERSION)
+	@touch $@
+
+fuzz: $(STAMP)/cargo-fuzz ## Fuzz every parser of outside input, FUZZ_SECONDS (30) per target (see RELIABILITY.md).
+	cd fuzz && RUSTUP_TOOLCHAIN=stable cargo fuzz build -s none -a
+	@cd fuzz && for t in $(FUZZ_TARGETS); do \
+	  mkdir -p ../build/fuzz/corpus/$$t ../build/fuzz/artifacts/$$t; \
+	  log=../build/fuzz/$$t.log; \
+	  if RUSTUP_TOOLCHAIN=stable cargo fuzz run -s none -a $$t ../build/fuzz/corpus/$$t seeds/$$t -- \
+	       -max_total_time=$(FUZZ_SECONDS) -timeout=10 -artifact_prefix=../build/fuzz/artifacts/$$t/ >$$log 2>&1; then \
+	    echo "fuzz $$t: $$(grep -E '^#[0-9]+[[:space:]]+DONE' $$log | sed -E 's/^#([0-9]+)[[:space:]]+DONE.*(cov: [0-9]+).*/\1 runs, \2/'), no crash"; \
+	  else \
+	    tail -40 $$log; echo "fuzz $$t: CRASH, input in build/fuzz/artifacts/$$t/ (log $$log)"; exit 1; \
+	  fi; \
+	done
+
 lint: deps ## cargo fmt --check, clippy -D warnings, ansible-lint (production profile).
 	cargo fmt --all -- --check
+	cargo fmt --manifest-path fuzz/Cargo.toml -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	@if [ -d playbooks ]; then $(VENV)/bin/ansible-lint --profile production playbooks ansible; fi
 
