@@ -618,13 +618,13 @@ impl Unit {
     }
 }
 
+/// One item of `communities`: uuid, name, widgets.
+type Community = (String, Option<String>, Vec<&'static App>);
+
 /// Reads `communities`: UUID strings, or dicts with `uuid`, optional `applications` (widget ids)
 /// and optional `name` (other keys, such as those of lc_sync_report's `communities_to_contact`,
-/// are ignored). Returns (uuid, name, widgets) per entry.
-#[allow(clippy::type_complexity)]
-fn parse_communities(
-    values: &[serde_json::Value],
-) -> Result<Vec<(String, Option<String>, Vec<&'static App>)>, Error> {
+/// are ignored).
+fn parse_communities(values: &[serde_json::Value]) -> Result<Vec<Community>, Error> {
     use serde_json::Value;
     values
         .iter()
