@@ -6,15 +6,17 @@ and recover.yml with lc_contact_mode resync and owners."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
+import tempfile
 import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from conftest import REPO, VENV_BIN, Cell, ansible_env, binary, lc_sim, play, run_playbook
+from conftest import REPO, VENV_BIN, Cell, PlaybookRun, ansible_env, binary, lc_sim, play, run_playbook
 
 TASK = "LifecycleRetryQueuedEvents"
 SERVICE = "CommunitiesRemoteAppService"
@@ -381,3 +383,114 @@ def test_ansible_doc(built):
             "wsadmin_path", "password", "timeout"} <= set(doc["doc"]["options"])
     assert doc["doc"]["attributes"]["check_mode"]["support"] == "full"
     assert {"outcomes", "counts", "preconditions", "state_file"} <= set(doc["return"])
+
+
+# --- recover.yml with lc_contact_mode -----------------------------------------------------------
+
+PLAYBOOK = REPO / "playbooks" / "recover.yml"
+DEMO_INVENTORY = REPO / "playbooks" / "inventories" / "demo"
+SUMMARY = "Summarize the recovery"
+RESYNC_TASK = "Resync the communities to contact, and repair the shares of Files and Activities"
+
+
+class ReplayFires:
+    """Time passing after the resume: once LifecycleRetryQueuedEvents has been paused and is
+    scheduled again, the replay task fires (``lc-sim tick``) whenever events are queued, as it
+    would on its own every 15 minutes or so."""
+
+    def __init__(self, cell: Cell):
+        self.cell = cell
+        self.stop = threading.Event()
+        self.fired = 0
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def run(self) -> None:
+        paused = False
+        while not self.stop.wait(0.5):
+            status = self.cell.status()
+            if status["scheduler"][TASK] == "SUSPENDED":
+                paused = True
+            elif paused and status["queue_total"] > 0:
+                lc_sim("tick", self.cell.root)
+                self.fired += 1
+
+    def __enter__(self) -> "ReplayFires":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        self.thread.join()
+
+
+@pytest.fixture
+def damaged_site(built):
+    """A cell of 200 communities with two IHS stand-ins (started), after a restore of Communities,
+    in a folder httpd's children (www-data when the tests run as root) may enter; the demo
+    inventory writes its report beside it."""
+    base = Path(tempfile.mkdtemp(prefix="lc-resync-"))
+    base.chmod(0o755)
+    # Seed 5: the damage includes names and moderation that resync leaves as they are.
+    cell = Cell.init(base / "cell", "--communities", 200, "--seed", 5, "--ihs", 2)
+    cell.damage("communities")
+    lc_sim("ihs", "start", cell.root)
+    yield cell
+    lc_sim("ihs", "stop", cell.root, check=False)
+    shutil.rmtree(base, ignore_errors=True)
+
+
+def recover(cell: Cell, tmp_path: Path, **extra_vars) -> PlaybookRun:
+    return run_playbook(PLAYBOOK, tmp_path, inventory=str(DEMO_INVENTORY), extra_vars=extra_vars,
+                        env={"LC_DEMO_CELL": str(cell.root)}, timeout=1200)
+
+
+@pytest.mark.parametrize("mode", ["resync", "both"])
+def test_recover_with_resync_leaves_only_what_resync_cannot_fix(damaged_site, tmp_path, mode):
+    """resync: no owner is messaged; both: the owners of what the resync left are."""
+    cell = damaged_site
+    report_dir = cell.root.parent / "recovery-report"
+    with ReplayFires(cell) as replay:
+        run = recover(cell, tmp_path, lc_contact_mode=mode, lc_resync_drain_poll=1)
+    assert run.rc == 0, run.stdout[-6000:] + run.stderr[-3000:]
+    assert replay.fired >= 1
+    contacts = run.task("Generate the difference and orphan reports")["communities_to_contact"]
+    assert contacts
+    resync = run.task(RESYNC_TASK)
+    assert (resync["changed"], resync["failed"]) == (True, False)
+    assert resync["resynced_communities"] == len(contacts)
+    assert sorted(o["application"] for o in resync["outcomes"][-2:]) == ["Activities", "Files"]
+    assert resync["preconditions"]["met"] is True
+    # The second report is the cell's truth, and holds only what resync does not sync.
+    after = run.task("Generate and read the sync reports again")
+    assert_only_what_resync_cannot_fix(cell, after)
+    assert (report_dir / "after-resync" / "recovery-report.html").stat().st_size > 0
+    messaged = sorted(p.stem for p in (report_dir / "messages").glob("*.txt"))
+    left_to_contact = sorted(c["uuid"] for c in after["communities_to_contact"])
+    assert messaged == (left_to_contact if mode == "both" else [])
+    assert left_to_contact, "seed 5 leaves differences that resync does not fix"
+    summary = run.task(SUMMARY)["msg"]
+    left = after["counts"]["total"]["differences"]
+    owners = (f"; {len(messaged)} owners of what is left get a message" if mode == "both"
+              else "; no owner messages")
+    shown = re.fullmatch(
+        rf"Contact \({mode}\): resynced {len(contacts)} communities; differences left after resync: "
+        rf"{left} \((\S+)/after-resync/recovery-report\.html\){re.escape(owners)}", summary[-1])
+    assert shown and Path(shown[1]).resolve() == report_dir.resolve(), summary
+    assert summary[-2].endswith(f", {len(messaged)} messages in {shown[1]}/messages"), summary
+    status = cell.status()
+    assert status["replayed"]["stale"] == 0
+    assert status["scheduler"][TASK] == "SCHEDULED"
+
+
+def test_recover_with_owners_leaves_the_differences_to_the_owners(damaged_site, tmp_path):
+    cell = damaged_site
+    report_dir = cell.root.parent / "recovery-report"
+    run = recover(cell, tmp_path)
+    assert run.rc == 0, run.stdout[-6000:] + run.stderr[-3000:]
+    contacts = run.task("Generate the difference and orphan reports")["communities_to_contact"]
+    assert sorted(p.stem for p in (report_dir / "messages").glob("*.txt")) == sorted(c["uuid"] for c in contacts)
+    assert not any(r["task"] == RESYNC_TASK and r["status"] == "ok" for r in run.results)
+    assert cell.status()["resync_calls"] == {}
+    assert [d for d in cell.truth()["differences"] if not resync_cannot_fix(d)], "nothing left for the owners"
+    summary = run.task(SUMMARY)["msg"]
+    assert summary[-1] == f"Contact (owners): the owners of {len(contacts)} communities toggle the access setting"
