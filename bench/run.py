@@ -589,20 +589,30 @@ def main() -> int:
     WORK.mkdir(parents=True, exist_ok=True)
     machine()
     p2 = None
-    if 1 in parts:
-        part1(n=a.tasks or (4 if a.quick else 12), micro_runs=5 if a.quick else 20)
-    if 2 in parts:
+    timed = []
+
+    def part(n: int, run) -> None:
+        if n in parts:
+            t = time.perf_counter()
+            run()
+            timed.append(f"{n}: {time.perf_counter() - t:.0f} s")
+            say(f"  (part {n} took {time.perf_counter() - t:.0f} s; load {load()})")
+
+    def two() -> None:
+        nonlocal p2
         p2 = part2(sub_apps=1 if a.quick else 2, sub_orphans=2 if a.quick else 4)
-    if 3 in parts:
-        sizes = SIZES[:2] if a.quick else SIZES
-        part3(sizes, {"10k": 3, "100k": 2, "1M": 1})
-    if 4 in parts:
-        part4(n_orphans=1000 if a.quick else 10_000, n_diffs=10_000 if a.quick else 100_000, p2=p2)
+
+    part(1, lambda: part1(n=a.tasks or (4 if a.quick else 12), micro_runs=5 if a.quick else 20))
+    part(2, two)
+    part(3, lambda: part3(SIZES[:2] if a.quick else SIZES, {"10k": 3, "100k": 2, "1M": 1}))
+    part(4, lambda: part4(n_orphans=1000 if a.quick else 10_000,
+                          n_diffs=10_000 if a.quick else 100_000, p2=p2))
     heading("Targets")
     for name, ok, detail in RESULTS:
         say(f"  {'PASS ' if ok else 'SHORT'}  {name}: {detail}")
     say()
-    say(f"  load at the end: {load()}; make bench took {time.perf_counter() - start:.0f} s")
+    say(f"  load at the end: {load()}; parts {', '.join(timed)}; "
+        f"{time.perf_counter() - start:.0f} s in all")
     return 0
 
 
