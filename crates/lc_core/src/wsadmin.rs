@@ -116,6 +116,8 @@ def lcr_out(tag, fields):
     for f in fields:
         line = line + "\t" + lcr_q(f)
     print line
+    # Out at once: a run stopped on timeout must still show which call it was in.
+    sys.stdout.flush()
 
 def lcr_call(name):
     lcr_out("call", [name])
