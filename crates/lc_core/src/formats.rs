@@ -88,12 +88,19 @@ pub mod report {
     ];
 
     /// Columns of the orphans report, in the order the simulated cell writes them.
-    pub const ORPHANS_COLUMNS: &[Column] =
-        &[Column::ObjectId, Column::OldCommunityUuid, Column::CommunityExists];
+    pub const ORPHANS_COLUMNS: &[Column] = &[
+        Column::ObjectId,
+        Column::OldCommunityUuid,
+        Column::CommunityExists,
+    ];
 
     /// The default label of a column.
     pub fn label(c: Column) -> &'static str {
-        LABELS.iter().find(|(k, _)| *k == c).map(|(_, l)| *l).unwrap_or("")
+        LABELS
+            .iter()
+            .find(|(k, _)| *k == c)
+            .map(|(_, l)| *l)
+            .unwrap_or("")
     }
 }
 
@@ -109,8 +116,20 @@ pub mod queue {
     pub const SUMMARY_HEADERS: &[&str] = &["App Def Id", "Number of Events", "Earliest Created"];
     pub const SUMMARY_KEYS: &[&str] = &["remoteAppDefId", "numberOfEvents", "earliestCreated"];
     /// `viewQueuedEventsByRemoteAppDefId` / `…ByResourceType`: one row per event.
-    pub const EVENT_HEADERS: &[&str] =
-        &["Event Id", "App Def Id", "Resource Type", "Resource Id", "Event Type", "Created"];
-    pub const EVENT_KEYS: &[&str] =
-        &["eventId", "remoteAppDefId", "resourceType", "resourceId", "eventType", "created"];
+    pub const EVENT_HEADERS: &[&str] = &[
+        "Event Id",
+        "App Def Id",
+        "Resource Type",
+        "Resource Id",
+        "Event Type",
+        "Created",
+    ];
+    pub const EVENT_KEYS: &[&str] = &[
+        "eventId",
+        "remoteAppDefId",
+        "resourceType",
+        "resourceId",
+        "eventType",
+        "created",
+    ];
 }
