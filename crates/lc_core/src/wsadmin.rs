@@ -14,7 +14,8 @@ use crate::secret::Secret;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 /// The default `wsadmin_path` (Linux, profile `Dmgr01`).
@@ -725,7 +726,7 @@ pub fn run(args: &WsadminArgs, script: &Script, tmpdir: Option<&Path>) -> Result
     if let Some(t) = script.request_timeout {
         props.push_str(&format!("com.ibm.SOAP.requestTimeout={t}\n"));
     }
-    let props_file = if props.is_empty() {
+    let mut props_file = if props.is_empty() {
         None
     } else {
         Some(write_private(&dir, "lcr-soap", ".props", &props)?)
@@ -758,7 +759,7 @@ pub fn run(args: &WsadminArgs, script: &Script, tmpdir: Option<&Path>) -> Result
         .map(Secret::expose)
         .filter(|s| !s.is_empty())
         .collect();
-    let raw = execute(cmd, args, &shown)?;
+    let raw = execute(cmd, args, &shown, &mut props_file)?;
     let text = scrub(&raw.text, &secrets);
     let records = parse_records(&text);
     let process = ProcessError {
@@ -811,7 +812,16 @@ struct RawRun {
     timed_out: bool,
 }
 
-fn execute(mut cmd: Command, args: &WsadminArgs, shown: &str) -> Result<RawRun> {
+/// Runs wsadmin to its end or its timeout. The credentials file (`props`) is removed as soon as
+/// wsadmin shows it has read it (its connection banner, or the script's first marker line), so
+/// that the password is on disk for wsadmin's start-up only, not for a call that may take hours,
+/// and not after a run that is killed before it could clean up.
+fn execute(
+    mut cmd: Command,
+    args: &WsadminArgs,
+    shown: &str,
+    props: &mut Option<TempFile>,
+) -> Result<RawRun> {
     use std::os::unix::process::CommandExt;
     cmd.stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -835,13 +845,20 @@ fn execute(mut cmd: Command, args: &WsadminArgs, shown: &str) -> Result<RawRun> 
             let _ = stdin.write_all(answers.as_bytes());
         }
     }
-    let out = child.stdout.take().map(spawn_reader);
-    let err = child.stderr.take().map(spawn_reader);
+    let connected = Arc::new(AtomicBool::new(false));
+    let out = child
+        .stdout
+        .take()
+        .map(|r| spawn_reader(r, Some(connected.clone())));
+    let err = child.stderr.take().map(|r| spawn_reader(r, None));
     let deadline = args
         .timeout
         .map(|t| Instant::now() + Duration::from_secs(t));
     let mut timed_out = false;
     let status = loop {
+        if props.is_some() && connected.load(Ordering::Acquire) {
+            *props = None;
+        }
         match child.try_wait() {
             Ok(Some(s)) => break s,
             Ok(None) => {}
@@ -894,13 +911,41 @@ fn execute(mut cmd: Command, args: &WsadminArgs, shown: &str) -> Result<RawRun> 
     })
 }
 
-fn spawn_reader<R: Read + Send + 'static>(mut r: R) -> std::thread::JoinHandle<String> {
+/// Reads a pipe to its end in a thread. With `connected`, flags it once the text holds wsadmin's
+/// connection banner or a marker line.
+fn spawn_reader<R: Read + Send + 'static>(
+    mut r: R,
+    connected: Option<Arc<AtomicBool>>,
+) -> std::thread::JoinHandle<String> {
     std::thread::spawn(move || {
         let mut buf = Vec::new();
-        let _ = r.read_to_end(&mut buf);
+        let mut chunk = [0u8; 8192];
+        let mut scanned: usize = 0;
+        loop {
+            match r.read(&mut chunk) {
+                Ok(0) => break,
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(_) => break,
+            }
+            if let Some(flag) = connected.as_ref().filter(|f| !f.load(Ordering::Relaxed)) {
+                // From a little before the new bytes, so that a banner split across reads is seen.
+                let from = scanned.saturating_sub(16);
+                let seen = [CONNECTED_BANNER.as_bytes(), MARKER.as_bytes()]
+                    .iter()
+                    .any(|needle| buf[from..].windows(needle.len()).any(|w| w == *needle));
+                if seen {
+                    flag.store(true, Ordering::Release);
+                }
+                scanned = buf.len();
+            }
+        }
         String::from_utf8_lossy(&buf).into_owned()
     })
 }
+
+/// The message id wsadmin prints once connected (after reading its properties files).
+const CONNECTED_BANNER: &str = "WASX7209I";
 
 fn kill_group(pgid: u32) {
     let _ = Command::new("kill")
