@@ -736,7 +736,8 @@ fn success_result(out: Outcome) -> Map<String, Value> {
     m.insert("changed".into(), Value::Bool(out.changed));
     m.insert("failed".into(), Value::Bool(out.failed));
     if let Some(msg) = out.msg {
-        m.insert("msg".into(), Value::from(msg));
+        // One line, like the message of a failure: a value it quotes may hold a line break.
+        m.insert("msg".into(), Value::from(crate::error::fold_lines(&msg)));
     }
     if let Some(diff) = out.diff {
         m.insert(
@@ -942,6 +943,13 @@ mod tests {
         mask_args_file::<Demo>(&args, &text);
         assert_eq!(std::fs::read_to_string(&args).unwrap(), text);
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_message_is_one_line_even_when_the_run_succeeds() {
+        // Found by the hostile-input tests: an orphan's id with U+2028 quoted in lc_orphan's msg.
+        let out = Outcome::new(true).msg("1 of 1 failed; first: a\u{2028}b\nc");
+        assert_eq!(success_result(out)["msg"], "1 of 1 failed; first: a; b; c");
     }
 
     #[test]
