@@ -103,6 +103,10 @@ impl Module for Export {
 
     fn run(o: Options, ctx: &Context) -> Result<Outcome, Error> {
         wsadmin::check_remote_path("dest_dir", &o.dest_dir)?;
+        if !ctx.check_mode {
+            // Every option checked before dest_dir is made.
+            wsadmin::validate(&o.wsadmin.normalized())?;
+        }
         let dest = o.dest_dir.trim_end_matches('/').to_string();
         let dest = if dest.is_empty() {
             "/".to_string()

@@ -174,6 +174,10 @@ impl Module for Resync {
 
     fn run(o: Options, ctx: &Context) -> Result<Outcome, Error> {
         let mut plan = Plan::new(&o)?;
+        if !ctx.check_mode {
+            // Every option checked before the state folder is made.
+            wsadmin::validate(&o.wsadmin.normalized())?;
+        }
         if plan.units.is_empty() {
             return Ok(finish(&plan, None, None, ctx.check_mode));
         }
@@ -827,13 +831,8 @@ struct Store {
 
 impl Store {
     fn new(dir: &Path, mode: Mode) -> Result<Store, Error> {
-        let text = dir.to_string_lossy();
-        wsadmin::check_value("state_dir", &text)?;
-        if !dir.is_absolute() {
-            return Err(Error::invalid(format!(
-                "state_dir must be an absolute path, got {text:?}"
-            )));
-        }
+        // Absolute, no `..`, no quotes, `$`, backquote, backslash or control characters.
+        wsadmin::check_remote_path("state_dir", &dir.to_string_lossy())?;
         Ok(Store {
             state: dir.join(format!("{}.json", mode.file_stem())),
             journal: dir.join(format!("{}.journal", mode.file_stem())),

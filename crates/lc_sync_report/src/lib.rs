@@ -91,6 +91,10 @@ impl Module for SyncReport {
     fn run(o: Options, ctx: &Context) -> Result<Outcome, Error> {
         let columns = ColumnMap::new(&o.column_map.clone().unwrap_or_default())?;
         wsadmin::check_remote_path("output_dir", &o.output_dir)?;
+        if !ctx.check_mode {
+            // Every option checked before output_dir is made.
+            wsadmin::validate(&o.wsadmin.normalized())?;
+        }
         if o.exports.is_empty() {
             return Err(Error::invalid(
                 "exports is empty: give the export files of lc_export",
