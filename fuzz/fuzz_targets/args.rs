@@ -26,6 +26,7 @@ fuzz_target!(|data: &[u8]| {
     module::<lc_export::Export>(&inv);
     module::<lc_sync_report::SyncReport>(&inv);
     module::<lc_orphan::Orphans>(&inv);
+    module::<lc_resync::Resync>(&inv);
     for value in inv.args.values() {
         strings(value, &mut checkers);
     }

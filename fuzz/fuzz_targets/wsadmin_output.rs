@@ -1,6 +1,7 @@
 //! What wsadmin prints: the marker records (`parse_records`), Java and Python maps
 //! (`parse_java_map`), the one-line diagnosis of a failed run (`diagnose`, with the exception
-//! reader behind it) and lc_queue's event tables. Invariants: no panic, no endless loop; a
+//! reader behind it), the replay-queue tables (`replay::summary`, lc_queue's event tables) and
+//! lc_resync's progress lines. Invariants: no panic, no endless loop; a
 //! record's tag holds no tab or line break; a diagnosis is one line once folded.
 #![no_main]
 
@@ -39,4 +40,10 @@ fuzz_target!(|data: &[u8]| {
     let out = Output { records, text };
     let _ = lc_queue::events(&out, "community");
     let _ = lc_queue::events(&out, "before");
+    let _ = lc_core::replay::summary(&out, "before");
+    for line in out.text.lines() {
+        if let Some(p) = lc_resync::parse_progress(line) {
+            assert!(lc_core::wsadmin::is_uuid(&p.last_community_uuid));
+        }
+    }
 });
