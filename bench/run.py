@@ -450,7 +450,7 @@ def part3(sizes, reps: dict[str, dict[str, int]]) -> None:
     readers = {
         "export": [("summarize (count+SHA-256)", [LC_BENCH, "export-summary"],
                     "iterparse count+SHA-256", [sys.executable, BENCH / "readers.py", "export-count"]),
-                   ("resources (every record)", [LC_BENCH, "export-resources"],
+                   ("for_each_resource (every record)", [LC_BENCH, "export-resources"],
                     "iterparse every record", [sys.executable, BENCH / "readers.py", "export-records"])],
         "report": [("for_each_difference", [LC_BENCH, "report-differences"],
                     "html.parser rows", [sys.executable, BENCH / "readers.py", "report-rows"])],

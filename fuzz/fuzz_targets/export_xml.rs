@@ -1,4 +1,4 @@
-//! The export XML reader: `export::summarize` and `export::resources` on any bytes. Invariants:
+//! The export XML reader: `export::summarize` and `export::for_each_resource` on any bytes. Invariants:
 //! no panic; the size and SHA-256 are those of the bytes; when every record reads, the records
 //! counted and the records returned agree; errors are one line naming the file.
 #![no_main]
@@ -28,16 +28,12 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(s.bytes, data.len() as u64);
             assert_eq!(s.sha256.len(), 64);
             assert!(!s.application.is_empty());
-            if let Ok(rs) = lc_core::export::resources(path) {
-                assert_eq!(rs.application(), s.application);
-                let all: Result<Vec<_>, _> = rs.collect();
-                if let Ok(all) = all {
-                    assert_eq!(
-                        all.len() as u64,
-                        s.resources,
-                        "counted and read records differ"
-                    );
-                }
+            let mut handed = 0u64;
+            let read = lc_core::export::for_each_resource(path, |_| handed += 1);
+            if let Ok((application, counted)) = read {
+                assert_eq!(application, s.application);
+                assert_eq!(counted, s.resources, "the two readers count differently");
+                assert_eq!(handed, counted, "counted and handed-over records differ");
             }
         }
         Err(e) => {

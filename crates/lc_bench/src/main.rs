@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! lc-bench export-summary FILE        lc_core::export::summarize (count, size, SHA-256)
-//! lc-bench export-resources FILE      lc_core::export::resources (every record decoded)
+//! lc-bench export-resources FILE      lc_core::export::for_each_resource (every record decoded)
 //! lc-bench report-differences FILE    lc_core::report::for_each_difference (every row decoded)
 //! lc-bench recovery N DIR             lc_core::recovery: N differences consolidated and written
 //! ```
@@ -60,15 +60,13 @@ fn export_summary(file: &Path) -> Result<Value, String> {
 
 fn export_resources(file: &Path) -> Result<Value, String> {
     let start = Instant::now();
-    let mut items = 0u64;
     // The length of every value read, so that nothing decoded goes unused.
     let mut chars = 0usize;
-    for r in lc_core::export::resources(file).map_err(|e| e.one_line())? {
-        let r = r.map_err(|e| e.one_line())?;
-        items += 1;
-        chars += r.id.len() + r.community_uuid.len();
-        chars += r.community.values().map(String::len).sum::<usize>();
-    }
+    let (_, items) = lc_core::export::for_each_resource(file, |r| {
+        chars += r.id().len() + r.community_uuid().len();
+        chars += r.community().map(|(_, v)| v.len()).sum::<usize>();
+    })
+    .map_err(|e| e.one_line())?;
     Ok(json!({
         "items": items,
         "bytes": file_size(file)?,

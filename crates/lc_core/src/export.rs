@@ -1,26 +1,36 @@
 //! The export reader: what an `exportSyncedResourceInfo` file holds, read in one streaming pass.
 //!
 //! [`summarize`] gives the application named by the root element, the number of resources, the
-//! size and the SHA-256 of the file, reading it once through a fixed-size buffer: the bytes are
-//! hashed as they are read, so memory stays flat however large the export is. [`resources`]
-//! walks the records one by one (id, community UUID, the app's copy of the community's fields)
-//! for a caller that wants more than counts; it does not hash. The layout is ours and lives in
-//! [`crate::formats::export`]; every error is one line that names the file.
+//! size and the SHA-256 of the file, reading it once: a second thread reads the file in
+//! fixed-size chunks and hashes each one while this thread parses the one before, so the hash
+//! costs no wall time on a machine with a free core and memory stays flat however large the
+//! export is. [`for_each_resource`] hands each record (id, community UUID, the app's copy of the
+//! community's fields) to a caller that wants more than counts; it reads through one buffer on
+//! the caller's thread (there is no hash to overlap), and the record's buffers are reused from one
+//! resource to the next, so nothing is allocated per record. The layout is ours and
+//! lives in [`crate::formats::export`]; every error is one line that names the file.
 
 use crate::error::{Error, Result};
 use crate::formats::export as fmt;
+use memchr::{memchr, memchr2};
 use quick_xml::errors::{Error as XmlError, IllFormedError, SyntaxError};
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::thread::JoinHandle;
 
-/// Size of the read buffer; the only memory that depends on reading, whatever the file's size.
-const READ_BUFFER: usize = 64 * 1024;
+/// Size of one chunk read from the file.
+const CHUNK: usize = 64 * 1024;
+/// Chunks read ahead of the parser; with the one being parsed and the one being read, the only
+/// memory that depends on reading, whatever the file's size.
+const CHUNKS_AHEAD: usize = 8;
 
 /// What one export file holds, as `lc_export` returns it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -37,22 +47,90 @@ pub struct ExportSummary {
     pub sha256: String,
 }
 
-/// One remote resource of an export: the app's record of a resource and of its community.
+/// One remote resource of an export as [`for_each_resource`] hands it over: the app's record of
+/// a resource and of its community. Its buffers are reused for the next resource; a caller that
+/// keeps a record copies what it needs (see [`Record::to_resource`]).
+#[derive(Debug, Default)]
+pub struct Record {
+    id: String,
+    community_uuid: String,
+    /// Slots for the community's attributes, name and value; the first `fields` are this
+    /// record's, the rest keep their capacity for the next one.
+    slots: Vec<(String, String)>,
+    fields: usize,
+}
+
+impl Record {
+    /// The resource's own id ("Object Identifying Id").
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The UUID of the community it belongs to.
+    pub fn community_uuid(&self) -> &str {
+        &self.community_uuid
+    }
+
+    /// The app's copy of the community's state, attribute name and value (`name`,
+    /// `visibility`, …), in file order.
+    pub fn community(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.slots[..self.fields]
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// One field of the app's copy of the community.
+    pub fn community_field(&self, name: &str) -> Option<&str> {
+        self.community().find(|(k, _)| *k == name).map(|(_, v)| v)
+    }
+
+    /// An owned copy, for a caller that keeps records.
+    pub fn to_resource(&self) -> Resource {
+        Resource {
+            id: self.id.clone(),
+            community_uuid: self.community_uuid.clone(),
+            community: self
+                .community()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+
+    fn clear(&mut self) {
+        self.id.clear();
+        self.community_uuid.clear();
+        self.fields = 0;
+    }
+
+    fn push_field(&mut self, name: &str, value: &str) {
+        if self.fields == self.slots.len() {
+            self.slots.push(Default::default());
+        }
+        let (k, v) = &mut self.slots[self.fields];
+        k.clear();
+        k.push_str(name);
+        v.clear();
+        v.push_str(value);
+        self.fields += 1;
+    }
+}
+
+/// An owned copy of a [`Record`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Resource {
     /// The resource's own id ("Object Identifying Id").
     pub id: String,
     /// The UUID of the community it belongs to.
     pub community_uuid: String,
-    /// The app's copy of the community's state: attribute name → value (`name`, `visibility`, …).
+    /// The app's copy of the community's state: attribute name → value.
     pub community: BTreeMap<String, String>,
 }
 
 /// Reads `path` once and says what it holds; see the module documentation.
 pub fn summarize(path: &Path) -> Result<ExportSummary> {
     let mut reader = ExportReader::open(path, true)?;
-    while reader.next_resource(false)?.is_some() {}
-    let (bytes, sha256) = reader.finish_hash();
+    while reader.next_resource(None)? {}
+    let (bytes, sha256) = reader.finish_hash()?;
     Ok(ExportSummary {
         application: reader.application,
         resource_type: reader.resource_type,
@@ -62,79 +140,183 @@ pub fn summarize(path: &Path) -> Result<ExportSummary> {
     })
 }
 
-/// The resources of an export, one at a time, in file order. The root element has been checked
-/// already; each item is a resource or the first error met, after which the iterator ends.
-pub fn resources(path: &Path) -> Result<Resources> {
-    Ok(Resources {
-        reader: ExportReader::open(path, false)?,
-        done: false,
-    })
+/// Reads the export at `path` and hands each resource to `f`, in file order, as it is read;
+/// returns the application named by the root element and the number of resources. The first
+/// error met ends the reading (the resources before it have been handed over).
+pub fn for_each_resource(path: &Path, mut f: impl FnMut(&Record)) -> Result<(String, u64)> {
+    let mut reader = ExportReader::open(path, false)?;
+    let mut record = Record::default();
+    while reader.next_resource(Some(&mut record))? {
+        f(&record);
+    }
+    Ok((reader.application, reader.resources))
 }
 
-/// Iterator over the resources of an export; see [`resources`].
-pub struct Resources {
-    reader: ExportReader,
-    done: bool,
+/// The file's bytes in chunks, read (and, when asked, hashed) on a thread of its own a few chunks
+/// ahead of the parser; used chunks go back to that thread to be filled again.
+struct ReadAhead {
+    full: Receiver<std::io::Result<Vec<u8>>>,
+    empty: SyncSender<Vec<u8>>,
+    chunk: Vec<u8>,
+    pos: usize,
+    ended: bool,
+    /// The reader thread; it returns how many bytes the file had and, when asked, their hash.
+    reader: Option<JoinHandle<(u64, Option<Sha256>)>>,
 }
 
-impl Resources {
-    /// The application named by the root element.
-    pub fn application(&self) -> &str {
-        &self.reader.application
+impl ReadAhead {
+    fn start(mut file: File) -> ReadAhead {
+        let (full_tx, full) = mpsc::sync_channel(CHUNKS_AHEAD);
+        let (empty, empty_rx) = mpsc::sync_channel::<Vec<u8>>(CHUNKS_AHEAD + 2);
+        let reader = std::thread::spawn(move || {
+            let mut hasher = Some(Sha256::new());
+            let mut bytes = 0u64;
+            loop {
+                let mut chunk = empty_rx.try_recv().unwrap_or_default();
+                chunk.resize(CHUNK, 0);
+                let n = match read_some(&mut file, &mut chunk) {
+                    Ok(n) => n,
+                    Err(e) => {
+                        let _ = full_tx.send(Err(e));
+                        return (bytes, None);
+                    }
+                };
+                if n == 0 {
+                    return (bytes, hasher);
+                }
+                bytes += n as u64;
+                chunk.truncate(n);
+                if let Some(h) = hasher.as_mut() {
+                    h.update(&chunk);
+                }
+                if full_tx.send(Ok(chunk)).is_err() {
+                    return (bytes, None); // the parser stopped early
+                }
+            }
+        });
+        ReadAhead {
+            full,
+            empty,
+            chunk: Vec::new(),
+            pos: 0,
+            ended: false,
+            reader: Some(reader),
+        }
+    }
+
+    /// The size of the file and the hash of its bytes, once the parser has read to its end.
+    fn finish(&mut self) -> Option<(u64, Sha256)> {
+        match self.reader.take()?.join() {
+            Ok((bytes, Some(hasher))) => Some((bytes, hasher)),
+            _ => None,
+        }
     }
 }
 
-impl Iterator for Resources {
-    type Item = Result<Resource>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        if self.done {
-            return None;
-        }
-        match self.reader.next_resource(true) {
-            Ok(Some(r)) => Some(Ok(r)),
-            Ok(None) => {
-                self.done = true;
-                None
-            }
-            Err(e) => {
-                self.done = true;
-                Some(Err(e))
-            }
+/// Reads until `buf` is full or the file ends; retries interrupted reads.
+fn read_some(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match file.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
         }
     }
+    Ok(filled)
 }
 
-/// A reader that counts every byte that passes through it and, when it has a hasher, hashes it.
-struct Hashing<R> {
-    inner: R,
-    hasher: Option<Sha256>,
-    bytes: u64,
-}
-
-impl<R: Read> Read for Hashing<R> {
+impl Read for ReadAhead {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        if let Some(h) = self.hasher.as_mut() {
-            h.update(&buf[..n]);
-        }
-        self.bytes += n as u64;
+        let available = self.fill_buf()?;
+        let n = available.len().min(buf.len());
+        buf[..n].copy_from_slice(&available[..n]);
+        self.consume(n);
         Ok(n)
+    }
+}
+
+impl BufRead for ReadAhead {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        if self.pos == self.chunk.len() && !self.ended {
+            match self.full.recv() {
+                Ok(Ok(next)) => {
+                    let used = std::mem::replace(&mut self.chunk, next);
+                    let _ = self.empty.try_send(used);
+                    self.pos = 0;
+                }
+                Ok(Err(e)) => {
+                    self.ended = true;
+                    return Err(e);
+                }
+                Err(_) => self.ended = true, // the file's end: the reader thread is done
+            }
+        }
+        Ok(&self.chunk[self.pos..])
+    }
+
+    fn consume(&mut self, amt: usize) {
+        self.pos += amt;
+    }
+}
+
+/// Where the parser reads from: a [`ReadAhead`] when the bytes are hashed (the hash then runs
+/// beside the parsing), the file through a buffer otherwise.
+enum Source {
+    Ahead(ReadAhead),
+    Direct(BufReader<File>),
+}
+
+impl Read for Source {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Source::Ahead(r) => r.read(buf),
+            Source::Direct(r) => r.read(buf),
+        }
+    }
+}
+
+impl BufRead for Source {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        match self {
+            Source::Ahead(r) => r.fill_buf(),
+            Source::Direct(r) => r.fill_buf(),
+        }
+    }
+
+    fn consume(&mut self, amt: usize) {
+        match self {
+            Source::Ahead(r) => r.consume(amt),
+            Source::Direct(r) => r.consume(amt),
+        }
+    }
+}
+
+impl Drop for ReadAhead {
+    fn drop(&mut self) {
+        // Stop the reader thread: its next send fails once the receiver is gone.
+        let (_, closed) = mpsc::sync_channel(0);
+        drop(std::mem::replace(&mut self.full, closed));
+        if let Some(r) = self.reader.take() {
+            let _ = r.join();
+        }
     }
 }
 
 /// The streaming state shared by [`summarize`] and [`resources`].
 struct ExportReader {
     path: PathBuf,
-    xml: Reader<BufReader<Hashing<File>>>,
+    xml: Reader<Source>,
     buf: Vec<u8>,
     application: String,
     resource_type: Option<String>,
     resources: u64,
     /// Depth of open elements; the root is depth 1.
     depth: usize,
-    /// A resource element that is open (its `community` child not yet seen or closed).
-    pending: Option<Resource>,
+    /// A resource element is open (its `community` child not yet seen or closed) and is being read
+    /// into the caller's record.
+    pending: bool,
     /// The root element has been closed.
     root_closed: bool,
 }
@@ -144,12 +326,12 @@ impl ExportReader {
     /// hashed as they are read (for [`ExportReader::finish_hash`]).
     fn open(path: &Path, hash: bool) -> Result<Self> {
         let file = File::open(path).map_err(|e| Error::io(path, e))?;
-        let hashing = Hashing {
-            inner: file,
-            hasher: hash.then(Sha256::new),
-            bytes: 0,
+        let source = if hash {
+            Source::Ahead(ReadAhead::start(file))
+        } else {
+            Source::Direct(BufReader::with_capacity(CHUNK, file))
         };
-        let mut xml = Reader::from_reader(BufReader::with_capacity(READ_BUFFER, hashing));
+        let mut xml = Reader::from_reader(source);
         xml.config_mut().check_end_names = true;
         let mut me = ExportReader {
             path: path.to_path_buf(),
@@ -159,7 +341,7 @@ impl ExportReader {
             resource_type: None,
             resources: 0,
             depth: 0,
-            pending: None,
+            pending: false,
             root_closed: false,
         };
         me.read_root()?;
@@ -188,7 +370,7 @@ impl ExportReader {
                     ));
                 }
                 Ok(Event::Eof) => {
-                    let msg = if self.xml.get_ref().get_ref().bytes == 0 {
+                    let msg = if self.xml.buffer_position() == 0 {
                         "empty file, not an export XML file".to_string()
                     } else {
                         format!("not an export XML file: no <{}> root element", fmt::ROOT)
@@ -209,25 +391,23 @@ impl ExportReader {
                     ),
                 ));
             }
-            let mut application = None;
-            for attr in start.attributes() {
-                let attr = attr.map_err(|e| self.xml_error(XmlError::InvalidAttr(e)))?;
-                let key = attr.key.as_ref();
-                if key == fmt::ATTR_APPLICATION.as_bytes()
-                    || key == fmt::ATTR_RESOURCE_TYPE.as_bytes()
-                {
-                    let value = attr
-                        .unescape_value()
-                        .map_err(|e| self.xml_error(e))?
-                        .trim()
-                        .to_string();
-                    if key == fmt::ATTR_APPLICATION.as_bytes() {
-                        application = Some(value);
-                    } else {
-                        self.resource_type = Some(value);
-                    }
+            let (mut application, mut resource_type) = (None, None);
+            for attr in attributes(&start) {
+                let (key, raw) = attr.map_err(|why| self.error_at(pos, why))?;
+                let slot = if key == fmt::ATTR_APPLICATION {
+                    &mut application
+                } else if key == fmt::ATTR_RESOURCE_TYPE {
+                    &mut resource_type
+                } else {
+                    continue;
+                };
+                if slot.is_some() {
+                    return Err(self.duplicate(key));
                 }
+                let value = decode(raw).map_err(|why| self.error_at(pos, why))?;
+                *slot = Some(value.trim().to_string());
             }
+            self.resource_type = resource_type;
             match application {
                 Some(a) if !a.is_empty() => self.application = a,
                 _ => {
@@ -250,16 +430,21 @@ impl ExportReader {
         }
     }
 
-    /// Reads up to the end of the next resource; `None` at the end of the file. With `details`
-    /// false only counts are kept and attributes are not decoded.
-    fn next_resource(&mut self, details: bool) -> Result<Option<Resource>> {
+    /// Reads up to the end of the next resource; false at the end of the file. With a record,
+    /// the resource's attributes and its community's are read into it; without, only counts are
+    /// kept and no attribute is decoded.
+    fn next_resource(&mut self, record: Option<&mut Record>) -> Result<bool> {
         let mut buf = std::mem::take(&mut self.buf);
-        let result = self.next_resource_in(&mut buf, details);
+        let result = self.next_resource_in(&mut buf, record);
         self.buf = buf;
         result
     }
 
-    fn next_resource_in(&mut self, buf: &mut Vec<u8>, details: bool) -> Result<Option<Resource>> {
+    fn next_resource_in(
+        &mut self,
+        buf: &mut Vec<u8>,
+        mut record: Option<&mut Record>,
+    ) -> Result<bool> {
         loop {
             buf.clear();
             let event = self.xml.read_event_into(buf);
@@ -274,15 +459,17 @@ impl ExportReader {
                     }
                     if self.depth == 2 && e.name().as_ref() == fmt::RESOURCE.as_bytes() {
                         self.resources += 1;
-                        if details {
-                            let r = self.resource_of(&e)?;
-                            self.pending = Some(r);
+                        if let Some(r) = record.as_deref_mut() {
+                            self.read_resource(&e, r)?;
+                            self.pending = true;
                         }
-                    } else if details
+                    } else if self.pending
                         && self.depth == 3
                         && e.name().as_ref() == fmt::COMMUNITY.as_bytes()
                     {
-                        self.read_community(&e)?;
+                        if let Some(r) = record.as_deref_mut() {
+                            self.read_community(&e, r)?;
+                        }
                     }
                 }
                 Ok(Event::Empty(e)) => {
@@ -294,24 +481,26 @@ impl ExportReader {
                     }
                     if self.depth == 1 && e.name().as_ref() == fmt::RESOURCE.as_bytes() {
                         self.resources += 1;
-                        if details {
-                            return self.resource_of(&e).map(Some);
+                        if let Some(r) = record.as_deref_mut() {
+                            self.read_resource(&e, r)?;
                         }
-                    } else if details
+                        return Ok(true);
+                    } else if self.pending
                         && self.depth == 2
                         && e.name().as_ref() == fmt::COMMUNITY.as_bytes()
                     {
-                        self.read_community(&e)?;
+                        if let Some(r) = record.as_deref_mut() {
+                            self.read_community(&e, r)?;
+                        }
                     }
                 }
                 Ok(Event::End(_)) => {
                     self.depth = self.depth.saturating_sub(1);
                     match self.depth {
                         0 => self.root_closed = true,
-                        1 => {
-                            if let Some(r) = self.pending.take() {
-                                return Ok(Some(r));
-                            }
+                        1 if record.is_none() || self.pending => {
+                            self.pending = false;
+                            return Ok(true);
                         }
                         _ => {}
                     }
@@ -341,60 +530,74 @@ impl ExportReader {
                             ),
                         ));
                     }
-                    return Ok(None);
+                    return Ok(false);
                 }
                 Err(e) => return Err(self.xml_error(e)),
             }
         }
     }
 
-    fn resource_of(&self, e: &BytesStart) -> Result<Resource> {
-        let mut r = Resource {
-            id: String::new(),
-            community_uuid: String::new(),
-            community: BTreeMap::new(),
-        };
-        for attr in e.attributes() {
-            let attr = attr.map_err(|err| self.xml_error(XmlError::InvalidAttr(err)))?;
-            let key = attr.key.as_ref();
-            if key == fmt::ATTR_ID.as_bytes() {
-                r.id = attr
-                    .unescape_value()
-                    .map_err(|err| self.xml_error(err))?
-                    .into_owned();
-            } else if key == fmt::ATTR_COMMUNITY_UUID.as_bytes() {
-                r.community_uuid = attr
-                    .unescape_value()
-                    .map_err(|err| self.xml_error(err))?
-                    .into_owned();
+    fn read_resource(&self, e: &BytesStart, r: &mut Record) -> Result<()> {
+        r.clear();
+        // quick-xml's duplicate check allocates for every element; a repeated id or
+        // communityUuid is caught here instead, and a repeated community field in push_field.
+        let (mut id, mut uuid) = (false, false);
+        for attr in attributes(e) {
+            let (key, raw) = attr.map_err(|why| self.here(why))?;
+            let (slot, seen) = if key == fmt::ATTR_ID {
+                (&mut r.id, &mut id)
+            } else if key == fmt::ATTR_COMMUNITY_UUID {
+                (&mut r.community_uuid, &mut uuid)
+            } else {
+                continue;
+            };
+            if std::mem::replace(seen, true) {
+                return Err(self.duplicate(key));
             }
-        }
-        Ok(r)
-    }
-
-    fn read_community(&mut self, e: &BytesStart) -> Result<()> {
-        let mut fields = BTreeMap::new();
-        for attr in e.attributes() {
-            let attr = attr.map_err(|err| self.xml_error(XmlError::InvalidAttr(err)))?;
-            let key = String::from_utf8_lossy(attr.key.as_ref()).into_owned();
-            let value = attr
-                .unescape_value()
-                .map_err(|err| self.xml_error(err))?
-                .into_owned();
-            fields.insert(key, value);
-        }
-        if let Some(r) = self.pending.as_mut() {
-            r.community = fields;
+            slot.push_str(&decode(raw).map_err(|why| self.here(why))?);
         }
         Ok(())
     }
 
-    /// The size and hash of what was read; call after the end of the file, on a reader opened
-    /// with `hash`.
-    fn finish_hash(&mut self) -> (u64, String) {
-        let hashing = self.xml.get_mut().get_mut();
-        let digest = hashing.hasher.take().unwrap_or_default().finalize();
-        (hashing.bytes, hex(&digest))
+    fn read_community(&self, e: &BytesStart, r: &mut Record) -> Result<()> {
+        r.fields = 0;
+        for attr in attributes(e) {
+            let (key, raw) = attr.map_err(|why| self.here(why))?;
+            if r.community().any(|(k, _)| k == key) {
+                return Err(self.duplicate(key));
+            }
+            let value = decode(raw).map_err(|why| self.here(why))?;
+            r.push_field(key, &value);
+        }
+        Ok(())
+    }
+
+    /// An attribute given twice in one element (not well-formed XML).
+    fn duplicate(&self, key: &str) -> Error {
+        self.here(format!(
+            "not well-formed XML: the attribute {key} is given twice"
+        ))
+    }
+
+    /// An error at the element just read.
+    fn here(&self, message: String) -> Error {
+        self.error_at(self.xml.buffer_position(), message)
+    }
+
+    /// The size and hash of the file; call after the end of the file, on a reader opened with
+    /// `hash`.
+    fn finish_hash(&mut self) -> Result<(u64, String)> {
+        let finished = match self.xml.get_mut() {
+            Source::Ahead(ahead) => ahead.finish(),
+            Source::Direct(_) => None,
+        };
+        match finished {
+            Some((bytes, hasher)) => Ok((bytes, hex(&hasher.finalize()))),
+            None => Err(Error::io(
+                &self.path,
+                std::io::Error::other("the reading thread stopped before the end of the file"),
+            )),
+        }
     }
 
     fn xml_error(&self, e: XmlError) -> Error {
@@ -424,10 +627,88 @@ impl ExportReader {
     }
 }
 
+/// The attributes of a start tag, name and raw value in order, as XML writes them:
+/// `Name S? = S? "value"` (or `'value'`), whitespace before each. The tag's bytes are checked to
+/// be UTF-8 once and cut at ASCII delimiters found with `memchr`: no allocation.
+fn attributes<'a>(
+    e: &'a BytesStart,
+) -> impl Iterator<Item = std::result::Result<(&'a str, &'a str), String>> + 'a {
+    let mut rest = std::str::from_utf8(e.attributes_raw());
+    std::iter::from_fn(move || {
+        let text = match rest {
+            Ok(text) => text,
+            Err(_) => {
+                rest = Ok("");
+                return Some(Err(
+                    "not well-formed XML: a start tag is not UTF-8".to_string()
+                ));
+            }
+        };
+        let trimmed = text.trim_ascii_start();
+        if trimmed.is_empty() {
+            return None;
+        }
+        let parsed = attribute(trimmed, trimmed.len() < text.len());
+        rest = Ok(parsed.as_ref().map_or("", |(_, _, next)| next));
+        Some(parsed.map(|(name, value, _)| (name, value)))
+    })
+}
+
+/// One attribute at the start of `text`: its name, its raw value and the text after it.
+fn attribute(text: &str, spaced: bool) -> std::result::Result<(&str, &str, &str), String> {
+    if !spaced {
+        return Err("not well-formed XML: no space between attributes".to_string());
+    }
+    let bytes = text.as_bytes();
+    let mut end = 0;
+    let mut bad = false;
+    while end < bytes.len() && bytes[end] != b'=' && !bytes[end].is_ascii_whitespace() {
+        bad |= matches!(bytes[end], b'"' | b'\'' | b'<' | b'>' | b'&' | b'/');
+        end += 1;
+    }
+    let (name, after) = text.split_at(end);
+    if name.is_empty() || bad {
+        return Err(format!(
+            "not well-formed XML: {name:?} is not an attribute name"
+        ));
+    }
+    let value = after
+        .trim_ascii_start()
+        .strip_prefix('=')
+        .map(str::trim_ascii_start)
+        .ok_or_else(|| format!("not well-formed XML: the attribute {name} has no value"))?;
+    let quote = match value.as_bytes().first() {
+        Some(&q @ (b'"' | b'\'')) => q,
+        _ => {
+            return Err(format!(
+                "not well-formed XML: the value of {name} is not quoted"
+            ))
+        }
+    };
+    let value = &value[1..];
+    let close = memchr(quote, value.as_bytes())
+        .ok_or_else(|| format!("not well-formed XML: the value of {name} has no closing quote"))?;
+    Ok((name, &value[..close], &value[close + 1..]))
+}
+
+/// An attribute's raw value as text: no `<`; entities and character references replaced.
+fn decode(raw: &str) -> std::result::Result<Cow<'_, str>, String> {
+    match memchr2(b'<', b'&', raw.as_bytes()).map(|i| raw.as_bytes()[i]) {
+        None => Ok(Cow::Borrowed(raw)),
+        Some(b'<') => Err("not well-formed XML: '<' in an attribute value".to_string()),
+        Some(_) if raw.contains('<') => {
+            Err("not well-formed XML: '<' in an attribute value".to_string())
+        }
+        Some(_) => {
+            quick_xml::escape::unescape(raw).map_err(|e| format!("not well-formed XML: {e}"))
+        }
+    }
+}
+
 /// The 1-based line of a byte offset, by reading the file again (only on the error path).
 fn line_of(path: &Path, offset: u64) -> usize {
     let Ok(file) = File::open(path) else { return 0 };
-    let mut reader = BufReader::with_capacity(READ_BUFFER, file.take(offset));
+    let mut reader = BufReader::with_capacity(CHUNK, file.take(offset));
     let mut line = 1;
     loop {
         let n = match reader.fill_buf() {
@@ -506,9 +787,9 @@ mod tests {
     fn resources_iterate_with_fields() {
         let dir = tempfile::tempdir().unwrap();
         let path = write(&dir, "Blog.xml", SMALL.as_bytes());
-        let it = resources(&path).unwrap();
-        assert_eq!(it.application(), "Blog");
-        let all: Vec<Resource> = it.collect::<Result<_>>().unwrap();
+        let mut all = Vec::new();
+        let (application, count) = for_each_resource(&path, |r| all.push(r.to_resource())).unwrap();
+        assert_eq!((application.as_str(), count), ("Blog", 3));
         assert_eq!(all.len(), 3);
         assert_eq!(all[0].id, "b-1");
         assert_eq!(all[0].community_uuid, "c-1");
@@ -540,12 +821,121 @@ mod tests {
         f.write_all(b"</syncedResources>\n").unwrap();
         drop(f);
         let content = std::fs::read(&path).unwrap();
-        assert!(content.len() > 4 * READ_BUFFER);
+        assert!(content.len() > 4 * CHUNK);
         let s = summarize(&path).unwrap();
         assert_eq!(s.resources, 20_000);
         assert_eq!(s.bytes, content.len() as u64);
         assert_eq!(s.sha256, hex(&Sha256::digest(&content)));
-        assert_eq!(resources(&path).unwrap().count(), 20_000);
+        let mut names = 0;
+        let (_, count) = for_each_resource(&path, |r| {
+            assert_eq!(r.id(), format!("f-{names}"));
+            assert_eq!(
+                r.community_field("name"),
+                Some(format!("Community {names}").as_str())
+            );
+            names += 1;
+        })
+        .unwrap();
+        assert_eq!((count, names), (20_000, 20_000));
+    }
+
+    fn records_of(content: &str) -> std::result::Result<Vec<Resource>, String> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(&dir, "Blog.xml", content.as_bytes());
+        let mut all = Vec::new();
+        for_each_resource(&path, |r| all.push(r.to_resource()))
+            .map(|_| all)
+            .map_err(|e| e.one_line().replace(&path.display().to_string(), "<path>"))
+    }
+
+    #[test]
+    fn attributes_as_xml_allows_them() {
+        let all = records_of(
+            "<syncedResources application = 'Blog'>\n<resource\tid='b-1'\n communityUuid = \"c-1\" >\
+             <community name='a \"quoted\" &lt;name&gt; &#x41;' theme=\"it's\"/></resource>\
+             <resource communityUuid=\"c-2\" id=\"b-2\"/></syncedResources>",
+        )
+        .unwrap();
+        assert_eq!(all.len(), 2);
+        assert_eq!(
+            (all[0].id.as_str(), all[0].community_uuid.as_str()),
+            ("b-1", "c-1")
+        );
+        assert_eq!(all[0].community["name"], "a \"quoted\" <name> A");
+        assert_eq!(all[0].community["theme"], "it's");
+        assert_eq!(
+            (all[1].id.as_str(), all[1].community_uuid.as_str()),
+            ("b-2", "c-2")
+        );
+        assert!(
+            all[1].community.is_empty(),
+            "the first record's fields were kept"
+        );
+    }
+
+    #[test]
+    fn malformed_attributes_are_refused_on_one_line() {
+        let cases = [
+            (
+                "<community name=\"a\" name=\"b\"/>",
+                "<path>:1: not well-formed XML: the attribute name is given twice",
+            ),
+            (
+                "<community name=a/>",
+                "<path>:1: not well-formed XML: the value of name is not quoted",
+            ),
+            (
+                "<community name=\"a\"theme=\"b\"/>",
+                "<path>:1: not well-formed XML: no space between attributes",
+            ),
+            (
+                "<community name=\"a<b\"/>",
+                "<path>:1: not well-formed XML: '<' in an attribute value",
+            ),
+            (
+                "<community name/>",
+                "<path>:1: not well-formed XML: the attribute name has no value",
+            ),
+            (
+                "<community name=\"&bogus;\"/>",
+                "<path>:1: not well-formed XML: ",
+            ),
+        ];
+        for (community, expected) in cases {
+            let doc = format!(
+                "<syncedResources application=\"Blog\"><resource id=\"b\" communityUuid=\"c\">{community}</resource></syncedResources>"
+            );
+            let err = records_of(&doc).unwrap_err();
+            assert!(err.starts_with(expected), "{community}: {err}");
+            assert!(!err.contains('\n'), "{err}");
+        }
+        let err = records_of(
+            "<syncedResources application=\"Blog\"><resource id=\"a\" id=\"b\"/></syncedResources>",
+        )
+        .unwrap_err();
+        assert_eq!(
+            err,
+            "<path>:1: not well-formed XML: the attribute id is given twice"
+        );
+        assert_eq!(
+            err_of(b"<syncedResources application=\"Blog\" application=\"Wiki\"/>"),
+            "<path>:1: not well-formed XML: the attribute application is given twice"
+        );
+    }
+
+    #[test]
+    fn an_error_early_in_a_large_file_stops_the_reading_thread() {
+        // Many chunks after the error: the reader thread, blocked on a full channel, must be
+        // told to stop, or summarize would never return.
+        let dir = tempfile::tempdir().unwrap();
+        let mut content =
+            b"<syncedResources application=\"Files\"><oops></syncedResources>".to_vec();
+        content.resize(content.len() + (CHUNKS_AHEAD + 4) * CHUNK, b' ');
+        let path = write(&dir, "Files.xml", &content);
+        let msg = summarize(&path).unwrap_err().one_line();
+        assert!(msg.contains("</syncedResources> closes <oops>"), "{msg}");
+        let msg = for_each_resource(&path, |_| {}).unwrap_err().one_line();
+        assert!(msg.contains("</syncedResources> closes <oops>"), "{msg}");
     }
 
     #[test]
