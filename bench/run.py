@@ -604,7 +604,7 @@ def main() -> int:
 
     part(1, lambda: part1(n=a.tasks or (4 if a.quick else 12), micro_runs=5 if a.quick else 20))
     part(2, two)
-    part(3, lambda: part3(SIZES[:2] if a.quick else SIZES, {"export": {"10k": 5, "100k": 3, "1M": 2},
+    part(3, lambda: part3(SIZES[:2] if a.quick else SIZES, {"export": {"10k": 7, "100k": 5, "1M": 3},
                                                    "report": {"10k": 5, "100k": 3, "1M": 1}}))
     part(4, lambda: part4(n_orphans=1000 if a.quick else 10_000,
                           n_diffs=10_000 if a.quick else 100_000, p2=p2))
