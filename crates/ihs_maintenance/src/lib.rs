@@ -8,7 +8,8 @@
 //! (`graceful` by default: requests in flight finish, new ones see the new conf). Until that
 //! restart succeeds, a file beside the conf ([`restart_pending_path`]) records that it is owed, so
 //! that a run after a failed restart (or after a run killed in between) restarts IHS even though
-//! the conf is already as wanted.
+//! the conf is already as wanted; it also names the page still to remove once IHS has restarted
+//! (disabled, but the old conf, still serving, shows the page).
 //! The editing itself is [`lc_core::httpd_conf`]; this crate is the plan and the side effects.
 
 use lc_core::httpd_conf::{
@@ -139,10 +140,14 @@ fn enable(o: &Options, conf: HttpdConf, ctx: &Context) -> Result<Outcome, Error>
         )));
     }
     let block = conf.block().cloned();
+    // A page this module wrote is recorded in the block, or, once the block is gone but the
+    // restart that would stop serving the page failed, in the owed restart's record.
+    let owed_page = Owed::read(conf.path()).page;
     let ours_before = block
         .as_ref()
         .and_then(|b| b.page_written.as_deref())
-        .is_some_and(|p| p == page_str);
+        .is_some_and(|p| p == page_str)
+        || owed_page.as_deref() == Some(page_path.as_path());
     let existing = std::fs::read(&page_path).ok();
     let wanted: Option<Vec<u8>> = match (&o.page_content, &o.page_src) {
         (Some(c), _) => Some(c.clone().into_bytes()),
@@ -165,9 +170,9 @@ fn enable(o: &Options, conf: HttpdConf, ctx: &Context) -> Result<Outcome, Error>
     let remove_page = block
         .as_ref()
         .and_then(|b| b.page_written.clone())
-        .filter(|p| *p != page_str)
         .map(PathBuf::from)
-        .filter(|p| p.exists());
+        .or(owed_page)
+        .filter(|p| *p != page_path && p.exists());
 
     let access = match &block {
         Some(b) if b.loads_access_compat.is_some() => {
@@ -214,6 +219,7 @@ fn disable(o: &Options, conf: HttpdConf, ctx: &Context) -> Result<Outcome, Error
         .block()
         .and_then(|b| b.page_written.clone())
         .map(PathBuf::from)
+        .or(Owed::read(conf.path()).page)
         .filter(|p| p.exists());
     let plan = Plan {
         conf_bytes: conf.disabled(),
@@ -308,7 +314,11 @@ fn apply(
             // Owed until the restart succeeds, so that a rerun restarts even if this run dies
             // or its restart fails after the rename.
             if o.restart != "none" {
-                write_atomic(&pending, format!("{state}\n").as_bytes(), 0o644)?;
+                let owed = Owed {
+                    state: state.to_string(),
+                    page: plan.remove_page.clone(),
+                };
+                write_atomic(&pending, &owed.to_bytes(), 0o644)?;
             }
             candidate.persist()
         })();
@@ -364,6 +374,40 @@ fn apply(
         std::fs::remove_file(page).map_err(|e| Error::io(page, e))?;
     }
     Ok(outcome.with("restarted", restarted))
+}
+
+/// A restart owed to IHS, as recorded beside the conf ([`restart_pending_path`]): the state the
+/// conf was put in and the page to remove once IHS has restarted (the conf that shows it may
+/// still be serving). The record is ours: a line with the state, then `page <path>` if any.
+#[derive(Debug, Default, PartialEq)]
+struct Owed {
+    state: String,
+    page: Option<PathBuf>,
+}
+
+impl Owed {
+    /// The record beside `conf`; empty when there is none (or it cannot be read).
+    fn read(conf: &Path) -> Owed {
+        let Ok(text) = std::fs::read_to_string(restart_pending_path(conf)) else {
+            return Owed::default();
+        };
+        let mut lines = text.lines();
+        Owed {
+            state: lines.next().unwrap_or_default().to_string(),
+            page: lines
+                .find_map(|l| l.strip_prefix("page "))
+                .filter(|p| !p.is_empty())
+                .map(PathBuf::from),
+        }
+    }
+
+    fn to_bytes(&self) -> Vec<u8> {
+        let mut text = format!("{}\n", self.state);
+        if let Some(page) = &self.page {
+            text.push_str(&format!("page {}\n", page.display()));
+        }
+        text.into_bytes()
+    }
 }
 
 /// The file beside the conf that records a restart owed to IHS: written before a changed conf is

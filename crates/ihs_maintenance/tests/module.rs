@@ -355,3 +355,67 @@ fn a_restart_that_failed_is_owed_to_the_next_run() {
     assert_eq!(keys(&off), (true, false));
     assert!(!marker.exists());
 }
+
+#[test]
+fn a_page_kept_by_a_restart_that_failed_at_disable_is_still_ours() {
+    // Disabling puts the original conf back; when the restart fails, the old conf keeps serving
+    // the maintenance page, so the page stays, and the record of the owed restart says it is
+    // ours: the next successful restart removes it, whether the next run disables again or
+    // enables first (a rerun of the whole recovery) and disables later.
+    for enable_first in [false, true] {
+        let site = Site::new();
+        let ctl = site.root.join("bin/apachectl");
+        let broken = site.root.join("restart-broken");
+        std::fs::write(
+            &ctl,
+            format!(
+                "#!/bin/sh\nif [ \"$1\" = -k ] && [ -e {flag} ]; then echo 'AH00000: cannot restart' >&2; exit 7; fi\nexit 0\n",
+                flag = broken.display()
+            ),
+        )
+        .unwrap();
+        set_exec(&ctl);
+        let original = site.conf_bytes();
+        let marker = ihs_maintenance::restart_pending_path(&site.conf);
+        let graceful = |state: &str| {
+            let mut a = enable();
+            a["state"] = json!(state);
+            a["restart"] = json!("graceful");
+            site.run(a)
+        };
+
+        let on = graceful("enabled");
+        assert_eq!(keys(&on), (true, false), "{on:?}");
+        assert!(site.page().exists());
+
+        std::fs::write(&broken, b"").unwrap();
+        let off = graceful("disabled");
+        assert_eq!(keys(&off), (true, true), "{off:?}");
+        assert_eq!(site.conf_bytes(), original);
+        assert!(
+            site.page().exists(),
+            "the page the old conf still shows was removed"
+        );
+        assert_eq!(
+            std::fs::read_to_string(&marker).unwrap(),
+            format!("disabled\npage {}\n", site.page().display())
+        );
+
+        std::fs::remove_file(&broken).unwrap();
+        if enable_first {
+            let on = graceful("enabled");
+            assert_eq!(keys(&on), (true, false), "{on:?}");
+            assert!(site.page().exists());
+            assert!(!marker.exists());
+        }
+        let off = graceful("disabled");
+        assert_eq!(keys(&off), (true, false), "{off:?}");
+        assert_eq!(off["restarted"], true);
+        assert!(
+            !site.page().exists(),
+            "the page was left behind (enable first: {enable_first})"
+        );
+        assert!(!marker.exists());
+        assert_eq!(site.conf_bytes(), original);
+    }
+}
