@@ -8,6 +8,8 @@
   (``changed``, ``failed``, ``msg``, module keys).
 - ``lc_sim(*args)``: runs ``lc-sim`` (checked; output captured as text).
 - ``free_port()``: a free TCP port on 127.0.0.1.
+- :class:`Poller`: a ``with`` block during which a daemon thread calls ``poll()`` every few
+  milliseconds (something watched, or time passing on the cell, while a run goes on).
 - :class:`IhsServer` and the ``ihs`` / ``ihs_no_compat`` fixtures: a real Apache httpd IHS
   stand-in laid out with ``lc-sim ihs new`` in a temporary folder, started and stopped with
   ``lc-sim ihs start/stop``; ``get(path, source=...)`` and ``wait_for(...)`` make real HTTP requests
@@ -23,6 +25,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +38,34 @@ MODULES_DIR = REPO / "ansible" / "plugins" / "modules"
 COLLECTION_LINK = REPO / "build" / "collections" / "ansible_collections" / "connections" / "dr"
 CALLBACKS = Path(__file__).resolve().parent / "plugins" / "callback"
 VENV_BIN = Path(sys.executable).parent
+
+
+class Poller:
+    """While the ``with`` block runs, a daemon thread calls :meth:`poll` at once and then every
+    ``interval`` seconds; leaving the block stops it and waits for it."""
+
+    interval = 0.5
+
+    def __init__(self) -> None:
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def poll(self) -> None:
+        raise NotImplementedError
+
+    def _run(self) -> None:
+        while True:
+            self.poll()
+            if self._stop.wait(self.interval):
+                return
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 def binary(name: str) -> Path:

@@ -18,14 +18,13 @@ import shutil
 import signal
 import subprocess
 import tempfile
-import threading
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
-from conftest import REPO, VENV_BIN, Cell, IhsServer, PlaybookRun, ansible_env, lc_sim, run_playbook
+from conftest import REPO, VENV_BIN, Cell, IhsServer, PlaybookRun, Poller, ansible_env, lc_sim, run_playbook
 
 PLAYBOOK = REPO / "playbooks" / "recover.yml"
 COMMUNITIES, SEED = 40, 7
@@ -402,42 +401,100 @@ def test_a_failed_restart_a_raising_call_a_full_disk_and_a_hang_then_the_rerun_k
                 assert password not in p.read_bytes(), f"the password is in {p}"
 
 
-class ProcessWatch:
-    """Polls the process list every 50 ms in a thread while the block runs, keeping the arguments
-    and the environment of every process of the test's runs."""
+def test_dmgr_down_at_the_orphans_step_then_the_rerun_deletes_them(sites, tmp_path):
+    """With lc_orphan_action delete, the orphans step is a wsadmin step too: the Deployment
+    Manager goes down just before it (after the run's six other launches). The run stops there
+    with the site open again, the replay running and every orphan still in place; the rerun
+    deletes them all, and the cell ends with no orphan left."""
+    site = sites.make("orphans-down")
+    delete = {"lc_orphan_action": "delete", "lc_orphan_confirm_delete": True}
+    orphans = site.truth["orphans"]
+    assert orphans, "the seeded cell has no orphan to delete"
+    site.cell.fault("--refuse-after", "6")
+
+    run = site.run(tmp_path / "first", delete)
+    msg = stopped_at(run, "orphans")
+    assert "cannot connect to the Deployment Manager at localhost:8879" in msg, msg
+    assert "The site is open again and the replay of failed events runs" in msg, msg
+    assert_open(site)
+    assert site.ihs.conf_bytes() == site.original_conf
+    assert scheduler(site) == "SCHEDULED"
+    assert site.cell.truth()["orphans"] == orphans
+    assert_nothing_half_written(site)
+    assert (site.report_dir / "recovery-report.json").exists()
+
+    site.cell.fault("--clear")
+    run = site.run(tmp_path / "rerun", delete)
+    assert run.rc == 0, out(run)
+    outcomes = run.task("Report, keep or delete each orphan")["outcomes"]
+    assert sorted((o["object_id"], o["status"]) for o in outcomes) == \
+        sorted((o["object_id"], "done") for o in orphans), outcomes
+    assert site.cell.truth()["orphans"] == []
+    assert_open(site)
+    assert scheduler(site) == "SCHEDULED"
+    assert_nothing_half_written(site)
+
+
+def test_a_failed_restart_when_maintenance_ends_keeps_the_site_closed_until_the_rerun(sites, tmp_path, reference):
+    """IHS cannot restart when maintenance mode is lifted (the second `apachectl -k` of the run
+    fails): the conf on disk is the original again, but the maintenance conf keeps serving, so
+    users still get the maintenance page while the replay runs again; the message says so. The
+    rerun restarts IHS and ends like the uninterrupted run, the site open."""
+    site = sites.make("restart-at-end")
+    restarts = site.base / "restarts"
+    ctl = site.base / "apachectl"
+    ctl.write_text(f'#!/bin/sh\nif [ "$1" = -k ]; then\n'
+                   f'  n=$(( $(cat {restarts} 2>/dev/null || echo 0) + 1 )); echo $n > {restarts}\n'
+                   f'  if [ $n -eq 2 ]; then echo "AH00000: cannot restart" >&2; exit 7; fi\nfi\n'
+                   f'exec {site.ihs.apachectl} "$@"\n')
+    ctl.chmod(0o755)
+    extra = {"lc_ihs_apachectl": str(ctl)}
+
+    run = site.run(tmp_path / "first", extra)
+    msg = stopped_at(run, "maintenance off", "ihs1")
+    assert (f"maintenance mode is disabled in {site.ihs.conf_path}, but apachectl -k graceful failed "
+            "(exit 7): AH00000: cannot restart; the old configuration keeps serving") in msg, msg
+    assert "The replay of failed events runs again; maintenance mode is still on for some IHS." in msg, msg
+    assert site.ihs.conf_bytes() == site.original_conf
+    assert_in_maintenance(site)
+    assert scheduler(site) == "SCHEDULED"
+    assert run.tasks(SUMMARY) == []
+    assert_nothing_half_written(site)
+
+    run = site.run(tmp_path / "rerun", extra)
+    assert run.rc == 0, out(run)
+    assert restarts.read_text().strip() == "4", "the rerun restarted IHS twice"
+    assert_nothing_half_written(site)
+    assert site.essentials() == reference
+
+
+class ProcessWatch(Poller):
+    """Polls the process list every 50 ms while the block runs, keeping the arguments and the
+    environment of every process of the test's runs."""
+
+    interval = 0.05
 
     def __init__(self, base: Path):
+        super().__init__()
         self.base = str(base)
         self.lines: set[str] = set()
         self.seen = 0
         self.started = time.time() - 1
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._poll, daemon=True)
 
-    def __enter__(self) -> "ProcessWatch":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _poll(self) -> None:
-        while not self._stop.is_set():
-            for proc in Path("/proc").iterdir():
-                if not proc.name.isdigit():
-                    continue
-                try:
-                    args = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
-                    environ = (proc / "environ").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
-                except OSError:
-                    continue
-                # The processes of this test's runs: their arguments or environment name its folder.
-                if self.base in args or self.base in environ:
-                    self.lines.add(args)
-                    self.lines.add(environ)
-                    self.seen += 1
-            self._stop.wait(0.05)
+    def poll(self) -> None:
+        for proc in Path("/proc").iterdir():
+            if not proc.name.isdigit():
+                continue
+            try:
+                args = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
+                environ = (proc / "environ").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
+            except OSError:
+                continue
+            # The processes of this test's runs: their arguments or environment name its folder.
+            if self.base in args or self.base in environ:
+                self.lines.add(args)
+                self.lines.add(environ)
+                self.seen += 1
 
 
 def test_killed_mid_export_then_the_rerun_takes_over_the_lock_and_a_second_run_is_refused(

@@ -10,13 +10,12 @@ import re
 import shutil
 import subprocess
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from conftest import REPO, VENV_BIN, Cell, PlaybookRun, ansible_env, binary, lc_sim, play, run_playbook
+from conftest import REPO, VENV_BIN, Cell, PlaybookRun, Poller, ansible_env, binary, lc_sim, play, run_playbook
 
 TASK = "LifecycleRetryQueuedEvents"
 SERVICE = "CommunitiesRemoteAppService"
@@ -393,34 +392,24 @@ SUMMARY = "Summarize the recovery"
 RESYNC_TASK = "Resync the communities to contact, and repair the shares of Files and Activities"
 
 
-class ReplayFires:
+class ReplayFires(Poller):
     """Time passing after the resume: once LifecycleRetryQueuedEvents has been paused and is
     scheduled again, the replay task fires (``lc-sim tick``) whenever events are queued, as it
     would on its own every 15 minutes or so."""
 
     def __init__(self, cell: Cell):
+        super().__init__()
         self.cell = cell
-        self.stop = threading.Event()
         self.fired = 0
-        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.paused = False
 
-    def run(self) -> None:
-        paused = False
-        while not self.stop.wait(0.5):
-            status = self.cell.status()
-            if status["scheduler"][TASK] == "SUSPENDED":
-                paused = True
-            elif paused and status["queue_total"] > 0:
-                lc_sim("tick", self.cell.root)
-                self.fired += 1
-
-    def __enter__(self) -> "ReplayFires":
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop.set()
-        self.thread.join()
+    def poll(self) -> None:
+        status = self.cell.status()
+        if status["scheduler"][TASK] == "SUSPENDED":
+            self.paused = True
+        elif self.paused and status["queue_total"] > 0:
+            lc_sim("tick", self.cell.root)
+            self.fired += 1
 
 
 @pytest.fixture
