@@ -53,6 +53,26 @@ impl Site {
         std::fs::read(&self.conf).unwrap()
     }
 
+    /// Puts a stand-in `bin/apachectl` running `script` in place.
+    fn apachectl(&self, script: String) {
+        let ctl = self.root.join("bin/apachectl");
+        std::fs::write(&ctl, script).unwrap();
+        set_exec(&ctl);
+    }
+
+    /// A stand-in `bin/apachectl` that logs its arguments to `ctl.log` and whose `-k` fails while
+    /// the file `restart-broken` exists; returns the log's path and the flag's.
+    fn breakable_apachectl(&self) -> (PathBuf, PathBuf) {
+        let log = self.root.join("ctl.log");
+        let broken = self.root.join("restart-broken");
+        self.apachectl(format!(
+            "#!/bin/sh\necho \"$@\" >> {log}\nif [ \"$1\" = -k ] && [ -e {flag} ]; then echo 'AH00000: cannot restart' >&2; exit 7; fi\nexit 0\n",
+            log = log.display(),
+            flag = broken.display()
+        ));
+        (log, broken)
+    }
+
     fn scrub(&self, text: &str) -> String {
         text.replace(&*self.root.to_string_lossy(), "<ROOT>")
     }
@@ -185,17 +205,11 @@ fn page_src_backup_and_renamed_page() {
 fn validation_runs_apachectl_on_the_candidate() {
     let site = Site::new();
     let log = site.root.join("ctl.log");
-    let ctl = site.root.join("bin/apachectl");
     // A stand-in apachectl: logs its arguments; -t fails when the candidate names 10.0.0.66.
-    std::fs::write(
-        &ctl,
-        format!(
-            "#!/bin/sh\necho \"$@\" >> {log}\nif [ \"$1\" = -t ]; then\n  if grep -q 10.0.0.66 \"$3\"; then echo \"AH00526: Syntax error on line 9 of $3:\" >&2; echo \"Invalid command 'Allow'\" >&2; exit 1; fi\n  echo 'Syntax OK' >&2\nfi\nexit 0\n",
-            log = log.display()
-        ),
-    )
-    .unwrap();
-    set_exec(&ctl);
+    site.apachectl(format!(
+        "#!/bin/sh\necho \"$@\" >> {log}\nif [ \"$1\" = -t ]; then\n  if grep -q 10.0.0.66 \"$3\"; then echo \"AH00526: Syntax error on line 9 of $3:\" >&2; echo \"Invalid command 'Allow'\" >&2; exit 1; fi\n  echo 'Syntax OK' >&2\nfi\nexit 0\n",
+        log = log.display()
+    ));
     let original = site.conf_bytes();
     let bad = site.run(json!({"state": "enabled", "allow_from": ["10.0.0.66"], "validate": true, "restart": "graceful"}));
     assert_eq!(keys(&bad), (false, true));
@@ -282,20 +296,7 @@ fn one_line_errors() {
 #[test]
 fn a_restart_that_failed_is_owed_to_the_next_run() {
     let site = Site::new();
-    let ctl = site.root.join("bin/apachectl");
-    let log = site.root.join("ctl.log");
-    let broken = site.root.join("restart-broken");
-    // -k fails while the flag file exists; every call is logged.
-    std::fs::write(
-        &ctl,
-        format!(
-            "#!/bin/sh\necho \"$@\" >> {log}\nif [ \"$1\" = -k ] && [ -e {flag} ]; then echo 'AH00000: cannot restart' >&2; exit 7; fi\nexit 0\n",
-            log = log.display(),
-            flag = broken.display()
-        ),
-    )
-    .unwrap();
-    set_exec(&ctl);
+    let (log, broken) = site.breakable_apachectl();
     std::fs::write(&broken, b"").unwrap();
     let marker = ihs_maintenance::restart_pending_path(&site.conf);
     let on = |extra: Value| {
@@ -364,17 +365,7 @@ fn a_page_kept_by_a_restart_that_failed_at_disable_is_still_ours() {
     // enables first (a rerun of the whole recovery) and disables later.
     for enable_first in [false, true] {
         let site = Site::new();
-        let ctl = site.root.join("bin/apachectl");
-        let broken = site.root.join("restart-broken");
-        std::fs::write(
-            &ctl,
-            format!(
-                "#!/bin/sh\nif [ \"$1\" = -k ] && [ -e {flag} ]; then echo 'AH00000: cannot restart' >&2; exit 7; fi\nexit 0\n",
-                flag = broken.display()
-            ),
-        )
-        .unwrap();
-        set_exec(&ctl);
+        let (_, broken) = site.breakable_apachectl();
         let original = site.conf_bytes();
         let marker = ihs_maintenance::restart_pending_path(&site.conf);
         let graceful = |state: &str| {
