@@ -408,6 +408,20 @@ def test_export_every_app_idempotent_check_mode_and_reports_accept_it(cell, tmp_
 
     generate_sync_reports(cell, [dest / f"{a}.xml" for a in APPS], tmp_path / "reports")
 
+    # An export that differs from the one it replaces is a change: one of the same size with a
+    # byte changed (the hash decides), one a byte longer (the size does).
+    blog, wiki = dest / "Blog.xml", dest / "Wiki.xml"
+    blog.write_bytes(blog.read_bytes().replace(b"<syncedResources", b"<syncedResourceZ", 1))
+    wiki.write_bytes(wiki.read_bytes() + b"\n")
+    run = run_playbook(play(task("Export over changed files", "lc_export", cell, dest_dir=str(dest))),
+                       tmp_path / "third")
+    assert_ok(run, "Export over changed files")
+    third = run.task("Export over changed files")
+    assert (third["changed"], third["failed"], third["msg"]) == (True, False, first["msg"])
+    assert [(e["application"], e["changed"]) for e in third["exports"]] == [
+        (a, a in ("Blog", "Wiki")) for a in APPS]
+    assert [e["sha256"] for e in third["exports"]] == [e["sha256"] for e in first["exports"]]
+
 
 def test_lc25_cell_scheduler_fallback_queue_and_export(cell_factory, tmp_path):
     cell = cell_factory("lc25", "--communities", 60, "--version", "lc25")

@@ -19,7 +19,6 @@ use quick_xml::Reader;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -49,7 +48,7 @@ pub struct ExportSummary {
 
 /// One remote resource of an export as [`for_each_resource`] hands it over: the app's record of
 /// a resource and of its community. Its buffers are reused for the next resource; a caller that
-/// keeps a record copies what it needs (see [`Record::to_resource`]).
+/// keeps a record copies what it needs.
 #[derive(Debug, Default)]
 pub struct Record {
     id: String,
@@ -79,23 +78,6 @@ impl Record {
             .map(|(k, v)| (k.as_str(), v.as_str()))
     }
 
-    /// One field of the app's copy of the community.
-    pub fn community_field(&self, name: &str) -> Option<&str> {
-        self.community().find(|(k, _)| *k == name).map(|(_, v)| v)
-    }
-
-    /// An owned copy, for a caller that keeps records.
-    pub fn to_resource(&self) -> Resource {
-        Resource {
-            id: self.id.clone(),
-            community_uuid: self.community_uuid.clone(),
-            community: self
-                .community()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-        }
-    }
-
     fn clear(&mut self) {
         self.id.clear();
         self.community_uuid.clear();
@@ -113,17 +95,6 @@ impl Record {
         v.push_str(value);
         self.fields += 1;
     }
-}
-
-/// An owned copy of a [`Record`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Resource {
-    /// The resource's own id ("Object Identifying Id").
-    pub id: String,
-    /// The UUID of the community it belongs to.
-    pub community_uuid: String,
-    /// The app's copy of the community's state: attribute name → value.
-    pub community: BTreeMap<String, String>,
 }
 
 /// Reads `path` once and says what it holds; see the module documentation.
@@ -152,16 +123,17 @@ pub fn for_each_resource(path: &Path, mut f: impl FnMut(&Record)) -> Result<(Str
     Ok((reader.application, reader.resources))
 }
 
-/// The file's bytes in chunks, read (and, when asked, hashed) on a thread of its own a few chunks
-/// ahead of the parser; used chunks go back to that thread to be filled again.
+/// The file's bytes in chunks, read and hashed on a thread of its own a few chunks ahead of the
+/// parser; used chunks go back to that thread to be filled again.
 struct ReadAhead {
     full: Receiver<std::io::Result<Vec<u8>>>,
     empty: SyncSender<Vec<u8>>,
     chunk: Vec<u8>,
     pos: usize,
     ended: bool,
-    /// The reader thread; it returns how many bytes the file had and, when asked, their hash.
-    reader: Option<JoinHandle<(u64, Option<Sha256>)>>,
+    /// The reader thread; once it has read to the end of the file, it returns how many bytes the
+    /// file had and their hash.
+    reader: Option<JoinHandle<Option<(u64, Sha256)>>>,
 }
 
 impl ReadAhead {
@@ -169,7 +141,7 @@ impl ReadAhead {
         let (full_tx, full) = mpsc::sync_channel(CHUNKS_AHEAD);
         let (empty, empty_rx) = mpsc::sync_channel::<Vec<u8>>(CHUNKS_AHEAD + 2);
         let reader = std::thread::spawn(move || {
-            let mut hasher = Some(Sha256::new());
+            let mut hasher = Sha256::new();
             let mut bytes = 0u64;
             loop {
                 let mut chunk = empty_rx.try_recv().unwrap_or_default();
@@ -178,19 +150,17 @@ impl ReadAhead {
                     Ok(n) => n,
                     Err(e) => {
                         let _ = full_tx.send(Err(e));
-                        return (bytes, None);
+                        return None;
                     }
                 };
                 if n == 0 {
-                    return (bytes, hasher);
+                    return Some((bytes, hasher));
                 }
                 bytes += n as u64;
                 chunk.truncate(n);
-                if let Some(h) = hasher.as_mut() {
-                    h.update(&chunk);
-                }
+                hasher.update(&chunk);
                 if full_tx.send(Ok(chunk)).is_err() {
-                    return (bytes, None); // the parser stopped early
+                    return None; // the parser stopped early
                 }
             }
         });
@@ -206,10 +176,7 @@ impl ReadAhead {
 
     /// The size of the file and the hash of its bytes, once the parser has read to its end.
     fn finish(&mut self) -> Option<(u64, Sha256)> {
-        match self.reader.take()?.join() {
-            Ok((bytes, Some(hasher))) => Some((bytes, hasher)),
-            _ => None,
-        }
+        self.reader.take()?.join().ok().flatten()
     }
 }
 
@@ -304,7 +271,7 @@ impl Drop for ReadAhead {
     }
 }
 
-/// The streaming state shared by [`summarize`] and [`resources`].
+/// The streaming state shared by [`summarize`] and [`for_each_resource`].
 struct ExportReader {
     path: PathBuf,
     xml: Reader<Source>,
@@ -705,6 +672,14 @@ fn decode(raw: &str) -> std::result::Result<Cow<'_, str>, String> {
     }
 }
 
+/// The SHA-256 of a file, lower-case hex, without reading it as XML.
+pub fn sha256_of(path: &Path) -> Result<String> {
+    let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut hasher = Sha256::new();
+    std::io::copy(&mut file, &mut hasher).map_err(|e| Error::io(path, e))?;
+    Ok(hex(&hasher.finalize()))
+}
+
 /// The 1-based line of a byte offset, by reading the file again (only on the error path).
 fn line_of(path: &Path, offset: u64) -> usize {
     let Ok(file) = File::open(path) else { return 0 };
@@ -740,6 +715,26 @@ fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeMap;
+
+    /// What a test keeps of a record.
+    #[derive(Debug)]
+    struct Kept {
+        id: String,
+        community_uuid: String,
+        community: BTreeMap<String, String>,
+    }
+
+    fn keep(r: &Record) -> Kept {
+        Kept {
+            id: r.id().to_string(),
+            community_uuid: r.community_uuid().to_string(),
+            community: r
+                .community()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
     use std::io::Write;
 
     const SMALL: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
@@ -788,7 +783,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = write(&dir, "Blog.xml", SMALL.as_bytes());
         let mut all = Vec::new();
-        let (application, count) = for_each_resource(&path, |r| all.push(r.to_resource())).unwrap();
+        let (application, count) = for_each_resource(&path, |r| all.push(keep(r))).unwrap();
         assert_eq!((application.as_str(), count), ("Blog", 3));
         assert_eq!(all.len(), 3);
         assert_eq!(all[0].id, "b-1");
@@ -830,7 +825,7 @@ mod tests {
         let (_, count) = for_each_resource(&path, |r| {
             assert_eq!(r.id(), format!("f-{names}"));
             assert_eq!(
-                r.community_field("name"),
+                r.community().find(|(k, _)| *k == "name").map(|(_, v)| v),
                 Some(format!("Community {names}").as_str())
             );
             names += 1;
@@ -839,11 +834,11 @@ mod tests {
         assert_eq!((count, names), (20_000, 20_000));
     }
 
-    fn records_of(content: &str) -> std::result::Result<Vec<Resource>, String> {
+    fn records_of(content: &str) -> std::result::Result<Vec<Kept>, String> {
         let dir = tempfile::tempdir().unwrap();
         let path = write(&dir, "Blog.xml", content.as_bytes());
         let mut all = Vec::new();
-        for_each_resource(&path, |r| all.push(r.to_resource()))
+        for_each_resource(&path, |r| all.push(keep(r)))
             .map(|_| all)
             .map_err(|e| e.one_line().replace(&path.display().to_string(), "<path>"))
     }

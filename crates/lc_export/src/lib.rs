@@ -274,10 +274,11 @@ fn settle(app: &App, partial: &str, final_path: &str) -> Result<Exported, Error>
             app.id, summary.application
         )));
     }
-    let before = lc_core::export::summarize(Path::new(final_path))
-        .ok()
-        .map(|s| s.sha256);
-    let changed = before.as_deref() != Some(summary.sha256.as_str());
+    // The file it replaces: the same size and hash, or a change (its content was checked when it
+    // was written; only its bytes matter now).
+    let old = Path::new(final_path);
+    let changed = !(std::fs::metadata(old).is_ok_and(|m| m.len() == summary.bytes)
+        && lc_core::export::sha256_of(old).is_ok_and(|h| h == summary.sha256));
     std::fs::rename(&p, final_path)
         .map_err(|e| Error::io(final_path, e).context("moving the export into place"))?;
     Ok(Exported {
