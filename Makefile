@@ -53,11 +53,14 @@ test-ansible: build ## Ansible-level tests: real ansible-playbook, real Apache h
 
 # Coverage-guided fuzzing with libFuzzer through cargo-fuzz, on stable Rust (no sanitizer, which
 # would need nightly). Each target starts from its seeds (fuzz/seeds/<target>, kept in the
-# repository) and the corpus of earlier local runs (build/fuzz/corpus), and runs FUZZ_SECONDS.
+# repository), the test fixtures of what it reads (FUZZ_FIXTURES_<target>) and the corpus of
+# earlier local runs (build/fuzz/corpus), and runs FUZZ_SECONDS.
 # A crash stops the step; the input is in build/fuzz/artifacts/<target>/.
 FUZZ_TARGETS := args httpd_conf export_xml report_html wsadmin_output
 FUZZ_SECONDS ?= 30
 CARGO_FUZZ_VERSION := 0.13.2
+FUZZ_FIXTURES_httpd_conf := ../crates/lc_core/tests/fixtures/httpd_conf ../crates/lc_sim/templates/ihs
+FUZZ_FIXTURES_report_html := ../crates/lc_core/tests/fixtures/reports
 
 $(STAMP)/cargo-fuzz:
 	@mkdir -p $(STAMP)
@@ -70,7 +73,8 @@ fuzz: $(STAMP)/cargo-fuzz ## Fuzz every parser of outside input, FUZZ_SECONDS (3
 	@cd fuzz && for t in $(FUZZ_TARGETS); do \
 	  mkdir -p ../build/fuzz/corpus/$$t ../build/fuzz/artifacts/$$t; \
 	  log=../build/fuzz/$$t.log; \
-	  if RUSTUP_TOOLCHAIN=stable cargo fuzz run -s none -a $$t ../build/fuzz/corpus/$$t seeds/$$t -- \
+	  case $$t in httpd_conf) fixtures="$(FUZZ_FIXTURES_httpd_conf)";; report_html) fixtures="$(FUZZ_FIXTURES_report_html)";; *) fixtures="";; esac; \
+	  if RUSTUP_TOOLCHAIN=stable cargo fuzz run -s none -a $$t ../build/fuzz/corpus/$$t seeds/$$t $$fixtures -- \
 	       -max_total_time=$(FUZZ_SECONDS) -timeout=10 -artifact_prefix=../build/fuzz/artifacts/$$t/ >$$log 2>&1; then \
 	    echo "fuzz $$t: $$(grep -E '^#[0-9]+[[:space:]]+DONE' $$log | sed -E 's/^#([0-9]+)[[:space:]]+DONE.*(cov: [0-9]+).*/\1 runs, \2/'), no crash"; \
 	  else \
