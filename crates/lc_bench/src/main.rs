@@ -47,15 +47,21 @@ fn main() -> ExitCode {
     code
 }
 
+/// The line a reader prints: what it read, the file's size, the reading time since `start`, and a
+/// check value that the harness compares with the Python reader's.
+fn figures(items: u64, bytes: u64, start: Instant, check: Value) -> Value {
+    json!({
+        "items": items,
+        "bytes": bytes,
+        "seconds": start.elapsed().as_secs_f64(),
+        "check": check,
+    })
+}
+
 fn export_summary(file: &Path) -> Result<Value, String> {
     let start = Instant::now();
     let s = lc_core::export::summarize(file).map_err(|e| e.one_line())?;
-    Ok(json!({
-        "items": s.resources,
-        "bytes": s.bytes,
-        "seconds": start.elapsed().as_secs_f64(),
-        "check": &s.sha256[..16],
-    }))
+    Ok(figures(s.resources, s.bytes, start, json!(&s.sha256[..16])))
 }
 
 fn export_resources(file: &Path) -> Result<Value, String> {
@@ -67,12 +73,7 @@ fn export_resources(file: &Path) -> Result<Value, String> {
         chars += r.community().map(|(_, v)| v.len()).sum::<usize>();
     })
     .map_err(|e| e.one_line())?;
-    Ok(json!({
-        "items": items,
-        "bytes": file_size(file)?,
-        "seconds": start.elapsed().as_secs_f64(),
-        "check": chars,
-    }))
+    Ok(figures(items, file_size(file)?, start, json!(chars)))
 }
 
 fn report_differences(file: &Path) -> Result<Value, String> {
@@ -87,12 +88,7 @@ fn report_differences(file: &Path) -> Result<Value, String> {
                 + d.application_value.len();
         })
         .map_err(|e| e.one_line())?;
-    Ok(json!({
-        "items": items,
-        "bytes": file_size(file)?,
-        "seconds": start.elapsed().as_secs_f64(),
-        "check": chars,
-    }))
+    Ok(figures(items, file_size(file)?, start, json!(chars)))
 }
 
 /// N differences over the seven applications (about four per community, as a restore of
