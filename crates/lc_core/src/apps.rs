@@ -6,6 +6,10 @@
 pub struct App {
     /// The `remoteAppDefId`, also the widget definition id and the prefix of its report files.
     pub id: &'static str,
+    /// The names the product prints for it besides the id, display name first (`Wiki` → `Wikis`:
+    /// the documentation shows `Wikis_communityDifferences.html`). Which of them a real report or
+    /// label uses is not documented: this list is ours (admin-surface.md §6).
+    pub names: &'static [&'static str],
     /// The admin script that defines its service object.
     pub admin_script: &'static str,
     /// The object whose `exportSyncedResourceInfo` exports it.
@@ -26,6 +30,7 @@ pub struct App {
 pub const APPS: &[App] = &[
     App {
         id: "Activities",
+        names: &["Activities", "Activity"],
         admin_script: "activitiesAdmin.py",
         service: "ActivityService",
         export_extra: None,
@@ -36,6 +41,7 @@ pub const APPS: &[App] = &[
     },
     App {
         id: "Blog",
+        names: &["Blogs", "Blog"],
         admin_script: "blogsAdmin.py",
         service: "BlogsAdminService",
         export_extra: None,
@@ -46,6 +52,7 @@ pub const APPS: &[App] = &[
     },
     App {
         id: "IdeationBlog",
+        names: &["Ideation Blogs", "Ideation Blog", "IdeationBlogs"],
         admin_script: "blogsAdmin.py",
         service: "BlogsAdminService",
         export_extra: Some("IdeationBlog"),
@@ -56,6 +63,7 @@ pub const APPS: &[App] = &[
     },
     App {
         id: "Files",
+        names: &["Files", "File"],
         admin_script: "filesAdmin.py",
         service: "FilesLibraryService",
         export_extra: None,
@@ -66,6 +74,7 @@ pub const APPS: &[App] = &[
     },
     App {
         id: "Forum",
+        names: &["Forums", "Forum"],
         admin_script: "forumsAdmin.py",
         service: "ForumsService",
         export_extra: None,
@@ -76,6 +85,7 @@ pub const APPS: &[App] = &[
     },
     App {
         id: "Wiki",
+        names: &["Wikis", "Wiki"],
         admin_script: "wikisAdmin.py",
         service: "WikisLibraryService",
         export_extra: None,
@@ -86,6 +96,7 @@ pub const APPS: &[App] = &[
     },
     App {
         id: "StatusUpdates",
+        names: &["Status Updates", "Status Update", "News", "Microblogging"],
         admin_script: "newsAdmin.py",
         service: "NewsMicrobloggingService",
         export_extra: None,
@@ -102,6 +113,25 @@ pub const COMMUNITIES_SCRIPT: &str = "communitiesAdmin.py";
 /// The app with this exact id, if any.
 pub fn by_id(id: &str) -> Option<&'static App> {
     APPS.iter().find(|a| a.id == id)
+}
+
+/// The app that `name` stands for: its id or one of its [`App::names`], compared without regard
+/// to case, spaces, `-` or `_` (`"status updates"`, `"WIKIS"`, `"Ideation_Blog"`).
+pub fn by_name(name: &str) -> Option<&'static App> {
+    let key = name_key(name);
+    if key.is_empty() {
+        return None;
+    }
+    APPS.iter()
+        .find(|a| name_key(a.id) == key || a.names.iter().any(|n| name_key(n) == key))
+}
+
+/// A name folded for [`by_name`]: lower case, without spaces, `-` or `_`.
+fn name_key(name: &str) -> String {
+    name.chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '_'))
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 /// Every app id, comma-separated, for error messages.
@@ -139,5 +169,24 @@ mod tests {
             err.one_line(),
             "remote_apps: unknown application id \"Blogs\\\")\"; known ids (case-sensitive): Activities, Blog, IdeationBlog, Files, Forum, Wiki, StatusUpdates"
         );
+    }
+
+    #[test]
+    fn names_lead_to_their_app() {
+        assert_eq!(by_name("Wikis").map(|a| a.id), Some("Wiki"));
+        assert_eq!(
+            by_name("status updates").map(|a| a.id),
+            Some("StatusUpdates")
+        );
+        assert_eq!(by_name("Ideation_Blog").map(|a| a.id), Some("IdeationBlog"));
+        assert_eq!(by_name("Blog").map(|a| a.id), Some("Blog"));
+        assert!(by_name("").is_none());
+        assert!(by_name("Bookmarks").is_none());
+        for a in APPS {
+            assert_eq!(by_name(a.id).map(|x| x.id), Some(a.id));
+            for n in a.names {
+                assert_eq!(by_name(n).map(|x| x.id), Some(a.id), "{n}");
+            }
+        }
     }
 }
