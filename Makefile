@@ -10,10 +10,19 @@ PY         := $(VENV)/bin/python
 STAMP      := build/stamps
 MODULES    := ihs_maintenance lc_scheduler lc_queue lc_export lc_sync_report lc_orphan lc_resync
 APT_PKGS   := apache2 jython curl chromium time
+# Where cargo writes every binary (modules, lc-sim, lc-bench): .cargo/config.toml builds for this
+# explicit target, statically linked. PLATFORM is how the collection names that build's binaries
+# (plugins/modules/__bin__/<module>_<system>_<arch>, chosen per host by the platform_binary action).
+CARGO_TARGET := x86_64-unknown-linux-gnu
+BIN_DIR    := target/$(CARGO_TARGET)/release
+PLATFORM   := linux_x86_64
+MODULE_BIN := ansible/plugins/modules/__bin__
+COLLECTION_VERSION := $(shell sed -n 's/^version: *//p' ansible/galaxy.yml)
+COLLECTION_TARBALL := build/connections-dr-$(COLLECTION_VERSION).tar.gz
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
-export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/target/release:$(PATH)
+export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/$(BIN_DIR):$(PATH)
 
-.PHONY: help deps build test test-rust test-ansible fuzz lint fmt demo bench clean
+.PHONY: help deps build collection test test-rust test-ansible sanity ee fuzz lint fmt demo bench clean
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -35,15 +44,19 @@ $(STAMP)/venv: requirements.txt
 
 deps: $(STAMP)/apt $(STAMP)/venv ## Install Debian packages and the Python venv (ansible-core).
 
-build: deps ## Build the release binaries and install them into the collection.
+build: deps ## Build the static release binaries and install them into the collection.
 	cargo build --release --workspace --bins
-	@mkdir -p ansible/plugins/modules build/collections/ansible_collections/connections
+	@mkdir -p $(MODULE_BIN) build/collections/ansible_collections/connections
 	@for m in $(MODULES); do \
-	  if [ -x target/release/$$m ]; then install -m 0755 target/release/$$m ansible/plugins/modules/$$m; fi; \
+	  if [ -x $(BIN_DIR)/$$m ]; then install -m 0755 $(BIN_DIR)/$$m $(MODULE_BIN)/$${m}_$(PLATFORM); fi; \
 	done
 	@ln -sfn ../../../../ansible build/collections/ansible_collections/connections/dr
 
-test: build test-rust test-ansible fuzz lint ## Run every test (Rust, Ansible-level, fuzzing, linters).
+collection: build ## Build the collection tarball (build/connections-dr-<version>.tar.gz).
+	ansible-galaxy collection build ansible --output-path build --force >/dev/null
+	@echo "$(COLLECTION_TARBALL): $$(du -k $(COLLECTION_TARBALL) | cut -f1) KiB"
+
+test: build test-rust test-ansible sanity ee fuzz lint ## Run every test (Rust, Ansible-level, fuzzing, linters).
 
 test-rust: deps ## Rust unit and fixture tests.
 	cargo test --workspace
@@ -86,7 +99,7 @@ lint: deps ## cargo fmt --check, clippy -D warnings, ansible-lint (production pr
 	cargo fmt --all -- --check
 	cargo fmt --manifest-path fuzz/Cargo.toml -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
-	@if [ -d playbooks ]; then $(VENV)/bin/ansible-lint --profile production playbooks ansible; fi
+	$(VENV)/bin/ansible-lint --profile production ansible
 
 fmt: ## Format the Rust code.
 	cargo fmt --all
@@ -113,4 +126,4 @@ bench: build ## Measure speed and memory against the alternatives, side by side 
 
 clean: ## Remove build output (the binaries installed beside the docs too).
 	rm -rf target build
-	rm -f $(addprefix ansible/plugins/modules/,$(MODULES))
+	rm -rf $(MODULE_BIN)

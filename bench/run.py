@@ -37,7 +37,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 BENCH = REPO / "bench"
-RELEASE = REPO / "target" / "release"
+RELEASE = REPO / "target" / "x86_64-unknown-linux-gnu" / "release"  # .cargo/config.toml
 BUILD = REPO / "build" / "bench"
 DATA = BUILD / "data"
 WORK = BUILD / "run"

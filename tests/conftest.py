@@ -33,7 +33,8 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-RELEASE = REPO / "target" / "release"
+# Where cargo puts the binaries: the explicit target of .cargo/config.toml (static builds).
+RELEASE = REPO / "target" / "x86_64-unknown-linux-gnu" / "release"
 MODULES_DIR = REPO / "ansible" / "plugins" / "modules"
 COLLECTION_LINK = REPO / "build" / "collections" / "ansible_collections" / "connections" / "dr"
 CALLBACKS = Path(__file__).resolve().parent / "plugins" / "callback"

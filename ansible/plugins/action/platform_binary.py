@@ -1,0 +1,48 @@
+# Copyright: lc-recover maintainers
+# Apache License 2.0 (see galaxy.yml)
+"""Runs a connections.dr module with the binary built for the target's platform.
+
+meta/runtime.yml routes every module of the collection here (``plugin_routing.modules.<module>.
+action_plugin``). The plugin asks the target for its system and architecture with ``uname`` over
+the connection as it is (no Python needed), picks ``plugins/modules/__bin__/<module>_<system>_<arch>``
+and runs it as Ansible runs any binary module: the task's options (with its module_defaults),
+check mode, diff mode and no_log reach the binary as they would without this plugin. A target that
+no binary is built for fails the task with one line naming the host and what it is.
+"""
+from __future__ import annotations
+
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.connections.dr.plugins.plugin_utils import platforms
+
+
+class ActionModule(ActionBase):
+    _supports_check_mode = True
+    _supports_async = True
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        del tmp
+        task_vars = task_vars or {}
+        module = self._task.resolved_action.rsplit(".", 1)[-1]
+        host = task_vars.get("inventory_hostname", self._play_context.remote_addr)
+
+        uname = self._low_level_execute_command(platforms.UNAME, sudoable=False)
+        try:
+            if uname["rc"] != 0:
+                raise ValueError(f"uname exited with {uname['rc']}: {(uname['stderr'] or uname['stdout']).strip()}")
+            platform = platforms.parse_uname(uname["stdout"])
+        except ValueError as e:
+            result.update(failed=True, msg=f"{host}: cannot tell the system and architecture ({e}); "
+                                           f"{platforms.COLLECTION}.{module} needs a POSIX host with uname")
+            return result
+        problem = platforms.problem(host, platform, module)
+        if problem:
+            result.update(failed=True, msg=problem, platform=platform.suffix)
+            return result
+
+        binary = f"{platforms.COLLECTION}.__bin__.{platforms.binary_name(module, platform)}"
+        wrap_async = bool(self._task.async_val) and not self._connection.has_native_async
+        result.update(self._execute_module(module_name=binary, module_args=self._task.args,
+                                           task_vars=task_vars, wrap_async=wrap_async))
+        return result
