@@ -20,6 +20,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -146,12 +147,12 @@ def run_playbook(plays: list[dict] | str | Path, tmp_path: Path, *, inventory: s
                  extra_vars: dict | None = None, check: bool = False, diff: bool = False,
                  args: list[str] | None = None, env: dict | None = None,
                  timeout: int = 600) -> PlaybookRun:
-    """Runs real ``ansible-playbook``. ``plays`` is a list of plays (written as YAML; JSON is YAML)
-    or the path of a playbook. Without ``inventory``, the play runs on ``localhost`` over the local
-    connection."""
+    """Runs real ``ansible-playbook``. ``plays`` is a list of plays (written as YAML; JSON is YAML),
+    the path of a playbook or the FQCN of a collection's playbook (``connections.dr.recover``).
+    Without ``inventory``, the play runs on ``localhost`` over the local connection."""
     tmp_path.mkdir(parents=True, exist_ok=True)
-    if isinstance(plays, (str, Path)) and Path(plays).exists():
-        playbook = Path(plays)
+    if isinstance(plays, (str, Path)) and (Path(plays).exists() or re.fullmatch(r"\w+\.\w+\.\w+", str(plays))):
+        playbook = plays
     else:
         playbook = Path(tempfile.mkstemp(prefix="playbook-", suffix=".yml", dir=tmp_path)[1])
         playbook.write_text(json.dumps(plays, indent=2))

@@ -27,7 +27,8 @@ class ActionModule(ActionBase):
         module = self._task.resolved_action.rsplit(".", 1)[-1]
         host = task_vars.get("inventory_hostname", self._play_context.remote_addr)
 
-        uname = self._low_level_execute_command(platforms.UNAME, sudoable=False)
+        # Asked the way the module will run (become included), as the preflight's raw task asks.
+        uname = self._low_level_execute_command(platforms.UNAME)
         try:
             if uname["rc"] != 0:
                 raise ValueError(f"uname exited with {uname['rc']}: {(uname['stderr'] or uname['stdout']).strip()}")
