@@ -64,6 +64,44 @@ test-rust: deps ## Rust unit and fixture tests.
 test-ansible: build ## Ansible-level tests: real ansible-playbook, real Apache httpd, simulated cell.
 	LC_NO_BUILD=1 $(PY) -m pytest -q tests
 
+# ansible-test sanity as collection maintainers run it: in a checkout at
+# ansible_collections/connections/dr (a copy of ansible/ with the binaries, in git, since
+# ansible-test lists the files through git), with the ignore files of ansible/tests/sanity.
+# ansible-test runs most tests in virtual environments of its own (~/.ansible/test/venv) and
+# bootstraps pip into them with a script from ci-files.testing.ansible.com, which is not
+# reachable here; the stand-in of tests/sanity_support/get_pip.py runs pip from its wheel on PyPI
+# instead. Once those environments are made (the stamp), sanity runs offline.
+SANITY_DIR := build/sanity/ansible_collections/connections/dr
+ANSIBLE_TEST_PIP := 24.2
+ANSIBLE_TEST_GET_PIP := $(HOME)/.ansible/test/cache/get_pip_$(subst .,_,$(ANSIBLE_TEST_PIP)).py
+
+$(STAMP)/ansible-test-venvs: requirements.txt tests/sanity_support/get_pip.py
+	@mkdir -p $(STAMP) build/ansible-test $(dir $(ANSIBLE_TEST_GET_PIP))
+	@$(VENV)/bin/pip download -q --disable-pip-version-check --no-deps --only-binary :all: pip==$(ANSIBLE_TEST_PIP) -d build/ansible-test
+	@test -f $(ANSIBLE_TEST_GET_PIP) || \
+	  sed 's|@WHEEL@|$(CURDIR)/build/ansible-test/pip-$(ANSIBLE_TEST_PIP)-py3-none-any.whl|' tests/sanity_support/get_pip.py > $(ANSIBLE_TEST_GET_PIP)
+	@$(MAKE) --no-print-directory sanity-tree
+	cd $(SANITY_DIR) && ansible-test sanity --prime-venvs --python 3.11 --color no >/dev/null
+	@touch $@
+
+.PHONY: sanity-tree
+sanity-tree:
+	@rm -rf $(SANITY_DIR) && mkdir -p $(SANITY_DIR)
+	@cp -a ansible/. $(SANITY_DIR)/
+	@find $(SANITY_DIR) -name __pycache__ -prune -exec rm -rf {} +
+	@cd $(SANITY_DIR) && git init -q && git add -A
+
+sanity: build $(STAMP)/ansible-test-venvs ## ansible-test sanity on the collection (offline once its environments exist).
+	@$(MAKE) --no-print-directory sanity-tree
+	cd $(SANITY_DIR) && ansible-test sanity --python 3.11 --color no
+
+ee: collection ## Check execution-environment.yml (ansible-builder schema 3) with ansible-builder create.
+	@grep -q 'src: $(COLLECTION_TARBALL)$$' execution-environment.yml || \
+	  { echo "execution-environment.yml does not name $(COLLECTION_TARBALL)"; exit 1; }
+	rm -rf build/ee
+	ansible-builder create -f execution-environment.yml --context build/ee >/dev/null
+	@test -f build/ee/_build/collections/$(notdir $(COLLECTION_TARBALL)) && echo "build/ee: build context made"
+
 # Coverage-guided fuzzing with libFuzzer through cargo-fuzz, on stable Rust (no sanitizer, which
 # would need nightly). Each target starts from its seeds (fuzz/seeds/<target>, kept in the
 # repository), the test fixtures of what it reads (FUZZ_FIXTURES_<target>) and the corpus of

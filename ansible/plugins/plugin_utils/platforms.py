@@ -76,7 +76,7 @@ def built_platforms(module: str | None = None) -> list[Platform]:
     common = set.intersection(*found.values()) if found else set()
     platforms = []
     for suffix in sorted(common):
-        system, _, arch = suffix.partition("_")
+        system, _sep, arch = suffix.partition("_")
         if arch:
             platforms.append(Platform(system, arch))
     return platforms
