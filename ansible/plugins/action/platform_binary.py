@@ -12,6 +12,7 @@ no binary is built for fails the task with one line naming the host and what it 
 from __future__ import annotations
 
 from ansible.plugins.action import ActionBase
+from ansible.utils.vars import merge_hash
 
 from ansible_collections.connections.dr.plugins.plugin_utils import platforms
 
@@ -44,6 +45,8 @@ class ActionModule(ActionBase):
 
         binary = f"{platforms.COLLECTION}.__bin__.{platforms.binary_name(module, platform)}"
         wrap_async = bool(self._task.async_val) and not self._connection.has_native_async
-        result.update(self._execute_module(module_name=binary, module_args=self._task.args,
-                                           task_vars=task_vars, wrap_async=wrap_async))
+        result = merge_hash(result, self._execute_module(module_name=binary, module_args=self._task.args,
+                                                         task_vars=task_vars, wrap_async=wrap_async))
+        if not wrap_async:
+            self._remove_tmp_path(self._connection._shell.tmpdir)
         return result
