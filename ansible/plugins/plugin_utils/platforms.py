@@ -15,12 +15,16 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+import yaml
+
 # One line each: system, release, version, machine, processor (some systems have no -p).
 UNAME = "uname -s; uname -r; uname -v; uname -m; uname -p 2>/dev/null || echo unknown"
 
-BIN_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "modules", "__bin__")
-DOCS_DIR = os.path.dirname(BIN_DIR)
+COLLECTION_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BIN_DIR = os.path.join(COLLECTION_DIR, "plugins", "modules", "__bin__")
+RUNTIME = os.path.join(COLLECTION_DIR, "meta", "runtime.yml")
 COLLECTION = "connections.dr"
+ACTION = f"{COLLECTION}.platform_binary"
 
 _ARCH_ALIASES = {"amd64": "x86_64", "x64": "x86_64", "arm64": "aarch64", "i686": "i386", "i586": "i386"}
 _SYSTEM_NAMES = {"linux": "Linux", "aix": "AIX", "sunos": "SunOS", "freebsd": "FreeBSD", "darwin": "Darwin",
@@ -60,8 +64,11 @@ def parse_uname(stdout: str) -> Platform:
 
 
 def module_names() -> list[str]:
-    """The modules of the collection: those documented in plugins/modules."""
-    return sorted(name[:-4] for name in os.listdir(DOCS_DIR) if name.endswith(".yml"))
+    """The binary modules of the collection: those meta/runtime.yml routes to this action plugin
+    (the collection may hold other modules, run on the controller by plugins of their own)."""
+    with open(RUNTIME, encoding="utf-8") as f:
+        routing = (yaml.safe_load(f) or {}).get("plugin_routing", {}).get("modules", {})
+    return sorted(name for name, route in routing.items() if (route or {}).get("action_plugin") == ACTION)
 
 
 def built_platforms(module: str | None = None) -> list[Platform]:
