@@ -136,6 +136,32 @@ impl<R: Read> Input<R> {
         }
     }
 
+    /// Moves bytes into `tok` up to and including the next `byte`; false at the end of the file.
+    fn through(&mut self, tok: &mut Vec<u8>, byte: u8) -> Result<bool, Fail> {
+        loop {
+            if self.peek()?.is_none() {
+                return Ok(false);
+            }
+            let avail = &self.buf[self.pos..self.end];
+            let (n, found) = match memchr::memchr(byte, avail) {
+                Some(i) => (i + 1, true),
+                None => (avail.len(), false),
+            };
+            self.line += memchr::memchr_iter(b'\n', &avail[..n]).count();
+            tok.extend_from_slice(&avail[..n]);
+            self.pos += n;
+            if tok.len() > MAX_TOKEN {
+                return Err(Fail::At(
+                    self.line,
+                    format!("a markup token of more than {MAX_TOKEN} bytes"),
+                ));
+            }
+            if found {
+                return Ok(true);
+            }
+        }
+    }
+
     /// Moves bytes into `tok` until it ends with `end` (searched from `from`); false at the end
     /// of the file.
     fn until(&mut self, tok: &mut Vec<u8>, end: &[u8], from: usize) -> Result<bool, Fail> {
@@ -343,22 +369,11 @@ impl<R: Read> Lexer<R> {
                             Some(q @ (b'"' | b'\'')) => {
                                 input.bump(tok)?;
                                 let start = tok.len();
-                                loop {
-                                    match input.bump(tok)? {
-                                        None => return Err(Fail::At(
-                                            input.line,
-                                            "truncated: the file ends inside an attribute value"
-                                                .into(),
-                                        )),
-                                        Some(c) if c == q => break,
-                                        Some(_) if tok.len() > MAX_TOKEN => {
-                                            return Err(Fail::At(
-                                                input.line,
-                                                format!("a tag of more than {MAX_TOKEN} bytes"),
-                                            ))
-                                        }
-                                        Some(_) => {}
-                                    }
+                                if !input.through(tok, q)? {
+                                    return Err(Fail::At(
+                                        input.line,
+                                        "truncated: the file ends inside an attribute value".into(),
+                                    ));
                                 }
                                 value = Some((start, tok.len() - 1));
                             }
@@ -583,7 +598,13 @@ pub fn rewrite<R: Read, W: Write>(
                 if rw.mode == Mode::Html && !empty && RAW_TEXT.contains(&lower.as_str()) {
                     rw.emit(raw, line)?;
                     let at = lx.raw_text(&lower)?;
-                    let body = rw.value(&lx.tok[..at], &lower, Ctx::Raw, line)?;
+                    // <title> and <textarea> resolve entities; <script> and <style> do not.
+                    let ctx = if matches!(lower.as_str(), "title" | "textarea") {
+                        Ctx::Text
+                    } else {
+                        Ctx::Raw
+                    };
+                    let body = rw.value(&lx.tok[..at], &lower, ctx, line)?;
                     let mut bytes = body.into_owned();
                     bytes.extend_from_slice(&lx.tok[at..]);
                     rw.emit(bytes, line)?;
@@ -751,7 +772,7 @@ impl<W: Write> Rewriter<'_, W> {
             },
             (_, Mode::Html) => Cow::Owned(html_escape::decode_html_entities(&text).into_owned()),
         };
-        Ok(collapse(&text))
+        Ok(collapse(&text).into_owned())
     }
 
     /// The bytes a value becomes.

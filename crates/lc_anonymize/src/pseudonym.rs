@@ -9,7 +9,7 @@
 //!    ([`lc_core::apps`]) and content types (`text/html; charset=…`);
 //! 2. a UUID: a UUID made from it with the run's key (SHA-256), well-formed (version 4), in the
 //!    same letter case; no table is kept for UUIDs, so memory does not grow with them;
-//! 3. an e-mail address (`mailto:` kept): `user0001@example.com`;
+//! 3. an e-mail address (`mailto:` kept): `user0001@example.com`, numbered in order met;
 //! 4. product text: every word is one of the reports' own words (labels, reasons, titles:
 //!    [`VOCABULARY`]), a keep-list value, a number, a UUID or an e-mail address: kept, with its
 //!    UUIDs and e-mail addresses replaced where they stand;
@@ -18,9 +18,12 @@
 //!    (its attribute or element name, its column's label), the number counts per word.
 //!
 //! The same value gets the same pseudonym everywhere in one run; two values never get the same
-//! one.
+//! one. The numbered pseudonyms need a table of what was met: it holds 16-byte keyed hashes, not
+//! the values, so memory grows by about 80 bytes per distinct name or address (none per UUID),
+//! whatever the size of the files.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
 
 use regex::Regex;
 use sha2::{Digest, Sha256};
@@ -221,6 +224,8 @@ enum Word {
     Community,
     Text,
     Name,
+    /// Not from a hint: an e-mail address.
+    Email,
 }
 
 impl Word {
@@ -232,6 +237,7 @@ impl Word {
             Word::Community => "Community",
             Word::Text => "Text",
             Word::Name => "Name",
+            Word::Email => "user",
         }
     }
 
@@ -326,11 +332,11 @@ pub enum Verdict {
 /// The pseudonyms of one run.
 pub struct Pseudonyms {
     key: [u8; 32],
-    /// Names, titles and e-mail addresses met so far (the value as read → its pseudonym).
-    texts: HashMap<String, String>,
+    /// Names, titles and e-mail addresses met so far: the keyed hash of the value → its
+    /// pseudonym's word and number. The originals are not kept, and an entry is 20 bytes.
+    texts: HashMap<[u8; 16], (Word, u32)>,
     counters: HashMap<Word, u32>,
-    emails: u32,
-    uuid: Regex,
+    vocabulary: HashSet<&'static str>,
     email: Regex,
     uuid_bytes: regex::bytes::Regex,
     email_bytes: regex::bytes::Regex,
@@ -344,8 +350,7 @@ impl Pseudonyms {
             key,
             texts: HashMap::new(),
             counters: HashMap::new(),
-            emails: 0,
-            uuid: whole(UUID_PATTERN),
+            vocabulary: VOCABULARY.iter().copied().collect(),
             email: whole(&format!("(?:mailto:)?{EMAIL_PATTERN}")),
             uuid_bytes: regex::bytes::Regex::new(UUID_PATTERN).expect("valid pattern"),
             email_bytes: regex::bytes::Regex::new(EMAIL_PATTERN).expect("valid pattern"),
@@ -393,31 +398,63 @@ impl Pseudonyms {
         }
     }
 
-    fn email_pseudonym(&mut self, original: &str) -> String {
+    /// The keyed hash a name or address is known by.
+    fn text_key(&self, kind: &[u8], value: &str) -> [u8; 16] {
+        let mut h = Sha256::new();
+        h.update(self.key);
+        h.update(kind);
+        h.update(value.as_bytes());
+        let mut k = [0u8; 16];
+        k.copy_from_slice(&h.finalize()[..16]);
+        k
+    }
+
+    fn render(word: Word, n: u32) -> String {
+        match word {
+            Word::Email => format!("user{n:04}@example.com"),
+            w => format!("{} {n:04}", w.label()),
+        }
+    }
+
+    /// The pseudonym the run gave a name or an address, if any.
+    fn known(&self, key: &[u8; 16]) -> Option<String> {
+        self.texts.get(key).map(|&(w, n)| Self::render(w, n))
+    }
+
+    fn remember(&mut self, key: [u8; 16], word: Word) -> String {
+        if let Some(p) = self.known(&key) {
+            return p;
+        }
+        let n = self.counters.entry(word).or_default();
+        *n += 1;
+        let n = *n;
+        self.texts.insert(key, (word, n));
+        Self::render(word, n)
+    }
+
+    /// `mailto:` (or nothing) and the address's key.
+    fn email_key(&self, original: &str) -> (&'static str, [u8; 16]) {
         let (prefix, address) = match original.strip_prefix("mailto:") {
             Some(a) => ("mailto:", a),
             None => ("", original),
         };
-        let key = format!("\0mail\0{}", address.to_ascii_lowercase());
-        if let Some(p) = self.texts.get(&key) {
-            return format!("{prefix}{p}");
-        }
-        self.emails += 1;
-        let p = format!("user{:04}@example.com", self.emails);
-        self.texts.insert(key, p.clone());
-        format!("{prefix}{p}")
+        (
+            prefix,
+            self.text_key(b"mail\0", &address.to_ascii_lowercase()),
+        )
+    }
+
+    fn email_pseudonym(&mut self, original: &str) -> String {
+        let (prefix, key) = self.email_key(original);
+        format!("{prefix}{}", self.remember(key, Word::Email))
     }
 
     fn name_pseudonym(&mut self, value: &str, hint: &str) -> String {
-        if let Some(p) = self.texts.get(value) {
-            return p.clone();
+        let key = self.text_key(b"text\0", value);
+        match self.known(&key) {
+            Some(p) => p,
+            None => self.remember(key, Word::of_hint(hint)),
         }
-        let word = Word::of_hint(hint);
-        let n = self.counters.entry(word).or_default();
-        *n += 1;
-        let p = format!("{} {:04}", word.label(), n);
-        self.texts.insert(value.to_string(), p.clone());
-        p
     }
 
     /// Whether a text holds a UUID or an e-mail address anywhere.
@@ -428,13 +465,16 @@ impl Pseudonyms {
     /// What becomes of `value` (as read: entities resolved, white space collapsed), met under
     /// `hint`; see the module documentation.
     pub fn judge(&mut self, value: &str, hint: &str) -> Verdict {
-        if value.is_empty() || is_kept(value) {
+        if value.is_empty() {
             return Verdict::Keep;
         }
-        if self.uuid.is_match(value) {
+        if is_uuid(value) {
             return Verdict::Whole(self.uuid(value));
         }
-        if self.email.is_match(value) {
+        if is_kept(value) {
+            return Verdict::Keep;
+        }
+        if value.contains('@') && self.email.is_match(value) {
             return Verdict::Whole(self.email_pseudonym(value));
         }
         if self.is_product_text(value) {
@@ -451,19 +491,18 @@ impl Pseudonyms {
     /// mapping applied to a fact. A name the run never met comes back as `<unmapped: …>`.
     pub fn apply(&self, value: &str) -> String {
         let v = collapse(value);
-        if v.is_empty() || is_kept(&v) {
+        if v.is_empty() {
             return value.to_string();
         }
-        if self.uuid.is_match(&v) {
+        if is_uuid(&v) {
             return self.uuid(&v);
         }
-        if self.email.is_match(&v) {
-            let (prefix, address) = match v.strip_prefix("mailto:") {
-                Some(a) => ("mailto:", a),
-                None => ("", v.as_str()),
-            };
-            let key = format!("\0mail\0{}", address.to_ascii_lowercase());
-            return match self.texts.get(&key) {
+        if is_kept(&v) {
+            return value.to_string();
+        }
+        if v.contains('@') && self.email.is_match(&v) {
+            let (prefix, key) = self.email_key(&v);
+            return match self.known(&key) {
                 Some(p) => format!("{prefix}{p}"),
                 None => format!("<unmapped: {v}>"),
             };
@@ -479,8 +518,8 @@ impl Pseudonyms {
             out.push_str(&v[last..]);
             return if last == 0 { value.to_string() } else { out };
         }
-        match self.texts.get(&v) {
-            Some(p) => p.clone(),
+        match self.known(&self.text_key(b"text\0", &v)) {
+            Some(p) => p,
             None => format!("<unmapped: {v}>"),
         }
     }
@@ -513,7 +552,7 @@ impl Pseudonyms {
         for (s, e) in found {
             out.extend_from_slice(&text[last..s]);
             let id = String::from_utf8_lossy(&text[s..e]).into_owned();
-            let p = if self.uuid.is_match(&id) {
+            let p = if is_uuid(&id) {
                 self.uuid(&id)
             } else {
                 self.email_pseudonym(&id)
@@ -535,10 +574,10 @@ impl Pseudonyms {
             }
             words += 1;
             let lower = w.to_lowercase();
-            let ok = VOCABULARY.contains(&lower.as_str())
+            let ok = self.vocabulary.contains(lower.as_str())
+                || is_uuid(w)
                 || is_kept(w)
-                || self.uuid.is_match(w)
-                || self.email.is_match(w);
+                || (w.contains('@') && self.email.is_match(w));
             if !ok {
                 return false;
             }
@@ -550,9 +589,46 @@ impl Pseudonyms {
 /// On the keep-list: see the module documentation.
 pub fn is_kept(value: &str) -> bool {
     KEPT.iter().any(|k| k.eq_ignore_ascii_case(value))
-        || lc_core::apps::by_name(value).is_some()
         || is_number_or_date(value)
-        || is_content_type(value)
+        || (value.contains('/') && is_content_type(value))
+        || is_app_name(value)
+}
+
+/// An application's id or one of its names ([`lc_core::apps`]), compared as
+/// [`lc_core::apps::by_name`] does (case, spaces, `-` and `_` aside), from a table made once.
+fn is_app_name(value: &str) -> bool {
+    static KEYS: std::sync::OnceLock<HashSet<String>> = std::sync::OnceLock::new();
+    let fold = |s: &str| -> String {
+        s.chars()
+            .filter(|c| !matches!(c, ' ' | '-' | '_'))
+            .flat_map(char::to_lowercase)
+            .collect()
+    };
+    if value.len() > 32
+        || !value
+            .bytes()
+            .all(|b| b.is_ascii_alphabetic() || b" _-".contains(&b))
+    {
+        return false;
+    }
+    let keys = KEYS.get_or_init(|| {
+        lc_core::apps::APPS
+            .iter()
+            .flat_map(|a| std::iter::once(a.id).chain(a.names.iter().copied()))
+            .map(fold)
+            .collect()
+    });
+    keys.contains(&fold(value))
+}
+
+/// `8-4-4-4-12` hexadecimal digits, any case.
+pub fn is_uuid(value: &str) -> bool {
+    let b = value.as_bytes();
+    b.len() == 36
+        && b.iter().enumerate().all(|(i, &c)| match i {
+            8 | 13 | 18 | 23 => c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        })
 }
 
 /// Numbers (`12`, `-3.5`, `1,234`), dates and times (`2025-01-15 09:00:00.000`,
@@ -644,7 +720,16 @@ fn is_content_type(value: &str) -> bool {
 }
 
 /// White space collapsed to single spaces and trimmed (a byte-order mark counts as space).
-pub fn collapse(text: &str) -> String {
+pub fn collapse(text: &str) -> Cow<'_, str> {
+    let b = text.as_bytes();
+    let plain = text.is_ascii()
+        && b.first().is_none_or(|c| !c.is_ascii_whitespace())
+        && b.last().is_none_or(|c| !c.is_ascii_whitespace())
+        && !b.windows(2).any(|w| w[0] == b' ' && w[1] == b' ')
+        && !b.iter().any(|&c| c.is_ascii_whitespace() && c != b' ');
+    if plain {
+        return Cow::Borrowed(text);
+    }
     let mut out = String::with_capacity(text.len());
     for w in text
         .split(|c: char| c.is_whitespace() || c == '\u{feff}')
@@ -655,7 +740,7 @@ pub fn collapse(text: &str) -> String {
         }
         out.push_str(w);
     }
-    out
+    Cow::Owned(out)
 }
 
 #[cfg(test)]
