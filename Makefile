@@ -35,8 +35,9 @@ $(STAMP)/venv: requirements.txt
 
 deps: $(STAMP)/apt $(STAMP)/venv ## Install Debian packages and the Python venv (ansible-core).
 
-build: deps ## Build the release binaries and install them into the collection.
+build: deps ## Build the release binaries (modules, lc-sim, lc-anonymize); install the modules into the collection.
 	cargo build --release --workspace --bins
+	@test -x target/release/lc-anonymize || { echo "make build: target/release/lc-anonymize was not built"; exit 1; }
 	@mkdir -p ansible/plugins/modules build/collections/ansible_collections/connections
 	@for m in $(MODULES); do \
 	  if [ -x target/release/$$m ]; then install -m 0755 target/release/$$m ansible/plugins/modules/$$m; fi; \
