@@ -19,7 +19,7 @@ pub mod markup;
 pub mod pseudonym;
 
 use std::fs::File;
-use std::io::{BufWriter, Read};
+use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 use lc_core::{Error, Result};
@@ -195,17 +195,25 @@ fn sibling(path: &Path, what: &str) -> PathBuf {
     ))
 }
 
-/// Copies one file through a temporary sibling and a rename.
+/// Copies one file through a temporary sibling and a rename. An error names the file read, or
+/// the copy when writing it failed.
 fn copy_file(input: &Path, output: &Path, mode: Mode, p: &mut Pseudonyms) -> Result<Stats> {
     let from = File::open(input).map_err(|e| Error::io(input, e))?;
     let tmp = sibling(output, "file");
-    let to = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
-    let result = markup::rewrite(from, BufWriter::with_capacity(64 * 1024, to), mode, p);
+    let to = File::create(&tmp).map_err(|e| Error::io(output, e))?;
+    let mut to = Tracked {
+        inner: BufWriter::with_capacity(64 * 1024, to),
+        failed: false,
+    };
+    let result = markup::rewrite(from, &mut to, mode, p);
+    let write_failed = to.failed;
+    drop(to);
     let stats = match result {
         Ok(s) => s,
         Err(f) => {
             let _ = std::fs::remove_file(&tmp);
             return Err(match f {
+                markup::Fail::Io(e) if write_failed => Error::io(output, e),
                 markup::Fail::Io(e) => Error::io(input, e),
                 markup::Fail::At(line, msg) => Error::parse(input, line, msg),
             });
@@ -216,4 +224,24 @@ fn copy_file(input: &Path, output: &Path, mode: Mode, p: &mut Pseudonyms) -> Res
         return Err(Error::io(output, e));
     }
     Ok(stats)
+}
+
+/// A writer that remembers whether writing failed, to name the right file in the error.
+struct Tracked<W> {
+    inner: W,
+    failed: bool,
+}
+
+impl<W: Write> Write for Tracked<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let r = self.inner.write(buf);
+        self.failed |= r.is_err();
+        r
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let r = self.inner.flush();
+        self.failed |= r.is_err();
+        r
+    }
 }

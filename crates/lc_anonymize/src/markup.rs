@@ -22,6 +22,8 @@ const READ_BUFFER: usize = 64 * 1024;
 const MAX_TOKEN: usize = 1 << 20;
 /// The most text one buffered table row may hold before its cells are judged as they come.
 const MAX_ROW: usize = 1 << 20;
+/// The most distinct labels listed in [`Stats::labels`].
+const MAX_LABELS: usize = 100;
 /// The deepest element nesting followed.
 const MAX_DEPTH: usize = 4096;
 
@@ -1094,7 +1096,10 @@ impl<W: Write> Rewriter<'_, W> {
                     t.labels.resize(*c + 1, String::new());
                 }
                 t.labels[*c] = text.clone();
-                if !text.is_empty() && !self.stats.labels.contains(text) {
+                if !text.is_empty()
+                    && self.stats.labels.len() < MAX_LABELS
+                    && !self.stats.labels.contains(text)
+                {
                     self.stats.labels.push(text.clone());
                 }
                 Verdict::Keep

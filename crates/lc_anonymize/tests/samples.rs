@@ -243,6 +243,12 @@ fn what_cannot_be_read_safely_is_refused_on_one_line() {
         ),
         "<path>:1: the <meta> charset says ISO-8859-1 after non-ASCII text was met: unsure of the encoding"
     );
+    // A copy that cannot be written names the copy.
+    let dir = tempfile::tempdir().unwrap();
+    let input = write(dir.path(), "a.xml", b"<a/>");
+    let out = dir.path().join("missing").join("a.xml");
+    let err = anonymize(&input, &out, &mut run()).unwrap_err().one_line();
+    assert!(err.starts_with(&format!("{}: ", out.display())), "{err}");
     assert_eq!(
         refusal("a.txt", b"name,uuid\nAmy,1\n"),
         "<path>: neither XML nor HTML (by its name and its first bytes); nothing written"
