@@ -282,6 +282,28 @@ fn check(d: Dialect) {
         secrets.insert(o.old_community_uuid.clone());
     }
     assert!(secrets.len() > 500, "{}", secrets.len());
+    // The reasons a reader may derive "community exists" from are kept as they are.
+    let mut reasons = 0;
+    for entry in std::fs::read_dir(&input).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        let Some((prefix, ReportKind::Orphans)) = ReportKind::classify(&name) else {
+            continue;
+        };
+        let app = lc_core::apps::by_name(&prefix).unwrap();
+        let before = std::fs::read_to_string(input.join(&name)).unwrap();
+        let after = std::fs::read_to_string(output.join(&name)).unwrap();
+        for exists in [true, false] {
+            let reason = d.reason(exists, app);
+            let escaped = lc_sim::util::escape(&reason);
+            let count = |t: &str| t.matches(reason.as_str()).count() + t.matches(&*escaped).count();
+            assert_eq!(count(&before), count(&after), "{name}: {reason}");
+            reasons += count(&before);
+        }
+    }
+    if d != Dialect::Lcsim {
+        assert!(reasons > 5, "{reasons}");
+    }
+
     // None of them is left in any copy, as written or escaped.
     for entry in std::fs::read_dir(&output).unwrap() {
         let path = entry.unwrap().path();
