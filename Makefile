@@ -44,8 +44,9 @@ $(STAMP)/venv: requirements.txt
 
 deps: $(STAMP)/apt $(STAMP)/venv ## Install Debian packages and the Python venv (ansible-core).
 
-build: deps ## Build the static release binaries and install them into the collection.
+build: deps ## Build the static release binaries (modules, lc-sim, lc-anonymize); install the modules into the collection.
 	cargo build --release --workspace --bins
+	@test -x $(BIN_DIR)/lc-anonymize || { echo "make build: $(BIN_DIR)/lc-anonymize was not built"; exit 1; }
 	@mkdir -p $(MODULE_BIN) build/collections/ansible_collections/connections
 	@for m in $(MODULES); do \
 	  if [ -x $(BIN_DIR)/$$m ]; then install -m 0755 $(BIN_DIR)/$$m $(MODULE_BIN)/$${m}_$(PLATFORM); fi; \

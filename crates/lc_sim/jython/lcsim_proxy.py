@@ -31,6 +31,21 @@ class ScriptingException(Exception):
         return self.text
 
 
+# How maps print (the cell's dialect): java {k=v, k=v}, tight {k=v,k=v}, python {u'k': u'v'}.
+_MAP_STYLE = os.environ.get("LC_SIM_MAP_STYLE", "java")
+
+
+def _pyrepr(v):
+    """How a Jython 2.7 dictionary shows a value."""
+    if v is None:
+        return "None"
+    if isinstance(v, (int, long)):
+        return str(v)
+    if isinstance(v, JavaMap) or isinstance(v, JavaList):
+        return str(v)
+    return "u'" + _jstr(v).replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
 def _jstr(v):
     if v is None:
         return "null"
@@ -97,7 +112,12 @@ class JavaMap:
         return not self.__eq__(other)
 
     def __str__(self):
-        return "{" + ", ".join(["%s=%s" % (k, _jstr(self._d[k])) for k in self._keys]) + "}"
+        if _MAP_STYLE == "python":
+            return "{" + ", ".join(["%s: %s" % (_pyrepr(k), _pyrepr(self._d[k])) for k in self._keys]) + "}"
+        sep = ", "
+        if _MAP_STYLE == "tight":
+            sep = ","
+        return "{" + sep.join(["%s=%s" % (k, _jstr(self._d[k])) for k in self._keys]) + "}"
 
     __repr__ = __str__
     toString = __str__
@@ -107,6 +127,8 @@ class JavaList(list):
     """A java.util.List (or Vector) as wsadmin shows one."""
 
     def __str__(self):
+        if _MAP_STYLE == "python":
+            return "[" + ", ".join([_pyrepr(v) for v in self]) + "]"
         return "[" + ", ".join([_jstr(v) for v in self]) + "]"
 
     __repr__ = __str__
@@ -264,6 +286,9 @@ def _ask(n):
 def load(g, script, feature, mbean, objects):
     """What every admin script does: pick a server, define its objects in the caller's globals."""
     cell = os.environ.get("LC_SIM_CELLNAME", "cell")
+    for line in os.environ.get("LC_SIM_LOAD_LINES", "").split("\n"):
+        if line:
+            sys.stdout.write(line + "\n")
     servers = _servers(script)
     chosen = 1
     batch = g.get("batchMode", 0)

@@ -10,9 +10,10 @@ use std::io::{BufReader, BufWriter};
 use std::path::Path;
 
 use lc_core::apps::APPS;
-use lc_core::formats::{queue as q, report};
+use lc_core::formats::queue as q;
 use serde_json::{json, Value};
 
+use crate::dialect::{Dialect, Kind};
 use crate::files;
 use crate::model::{Cell, Copy, Event, Tx, RETRY_TASK};
 use crate::truth::{self, Comparer};
@@ -297,14 +298,16 @@ fn dispatch(
     out: &mut Vec<String>,
 ) -> CallResult {
     match (object, method) {
-        ("CommunitiesScheduler" | "CommunitiesSchedulerService", _) => scheduler(tx, method, args),
+        ("CommunitiesScheduler" | "CommunitiesSchedulerService", _) => {
+            scheduler(cell.config.dialect, tx, method, args)
+        }
         ("CommunitiesQEventService", _) => queue(cell, tx, method, args, out),
         ("CommunitiesRemoteAppService", "generateSyncReports") => {
             generate_sync_reports(cell, tx, args)
         }
         ("CommunitiesRemoteAppService", "assignRemoteApp") => assign(cell, tx, args, out),
         ("CommunitiesRemoteAppService", _) => resync(cell, tx, method, args, out),
-        ("CommunitiesService", "fetchCommById") => fetch_comm(tx, args),
+        ("CommunitiesService", "fetchCommById") => fetch_comm(cell.config.dialect, tx, args),
         ("CommunitiesService", "removeAllWidgetsByWidgetDefId") => remove_widgets(tx, args),
         (_, "exportSyncedResourceInfo") => export(cell, tx, object, args),
         (_, "syncAllCommunityShares") => {
@@ -318,7 +321,7 @@ fn dispatch(
     }
 }
 
-fn scheduler(tx: &mut Tx, method: &str, args: &[Value]) -> CallResult {
+fn scheduler(dialect: Dialect, tx: &mut Tx, method: &str, args: &[Value]) -> CallResult {
     let name = str_arg(args, 0, "taskName")?;
     let calls: u64 = tx.meta.calls.values().sum();
     let now = util::now_ms();
@@ -330,14 +333,22 @@ fn scheduler(tx: &mut Tx, method: &str, args: &[Value]) -> CallResult {
     };
     match method {
         "getTaskDetails" => {
-            let mut pairs = vec![
-                ("currentServerTime", json!(java_date(now))),
-                ("nextFireTime", json!(java_date(task.next_fire().max(now)))),
-                ("status", json!(task.status)),
-                ("taskName", json!(task.name)),
-            ];
-            // A HashMap's order is not the alphabet's: vary it so readers look keys up.
-            pairs.rotate_left((calls % 4) as usize);
+            // A HashMap's order is not the alphabet's: each dialect has its own, lcsim varies it.
+            let pairs = dialect
+                .task_keys(calls)
+                .into_iter()
+                .map(|k| {
+                    let v = match k {
+                        "currentServerTime" => json!(java_date(now)),
+                        "nextFireTime" => json!(java_date(task.next_fire().max(now))),
+                        "status" => json!(task.status),
+                        "taskName" => json!(task.name),
+                        "interval" => json!(task.interval_secs),
+                        _ => json!(format!("Scheduled task {}", task.name)),
+                    };
+                    (k, v)
+                })
+                .collect();
             Ok(jmap(pairs))
         }
         "pauseSchedulingTask" => {
@@ -380,7 +391,11 @@ fn queue(
                 .values()
                 .map(|(a, n, t)| vec![a.clone(), n.to_string(), timestamp(*t)])
                 .collect();
-            out.extend(table(q::SUMMARY_HEADERS, &rows));
+            out.extend(
+                cell.config
+                    .dialect
+                    .queue_table("Queued events summary", table(q::SUMMARY_HEADERS, &rows)),
+            );
             Ok(match per.values().last() {
                 None => Value::Null,
                 Some((a, n, t)) => jmap(vec![
@@ -429,7 +444,11 @@ fn queue(
             events.sort_by_key(|e| e.id);
             events.truncate(max as usize);
             let rows: Vec<Vec<String>> = events.iter().map(|e| event_row(e)).collect();
-            out.extend(table(q::EVENT_HEADERS, &rows));
+            out.extend(
+                cell.config
+                    .dialect
+                    .queue_table("Queued events", table(q::EVENT_HEADERS, &rows)),
+            );
             Ok(events.last().map(|e| event_map(e)).unwrap_or(Value::Null))
         }
         "clearQueuedEventsByRemoteAppDefId" => {
@@ -493,9 +512,16 @@ fn export(cell: &Cell, tx: &mut Tx, object: &str, args: &[Value]) -> CallResult 
             a.id.to_string()
         }
     };
+    let info =
+        lc_core::apps::by_id(&app).ok_or_else(|| iae(format!("unknown application {app:?}")))?;
     let f = std::fs::File::create(&path).map_err(|e| io_error(&path, &e))?;
-    files::write_export(BufWriter::new(f), &app, truth::records(&tx.world, &app))
-        .map_err(|e| io_error(&path, &e))?;
+    files::write_export(
+        BufWriter::new(f),
+        cell.config.dialect,
+        info,
+        truth::records(&tx.world, &app),
+    )
+    .map_err(|e| io_error(&path, &e))?;
     Ok(Value::Null)
 }
 
@@ -508,12 +534,18 @@ fn generate_sync_reports(cell: &Cell, tx: &mut Tx, args: &[Value]) -> CallResult
             &std::io::Error::from(std::io::ErrorKind::NotFound),
         ));
     }
+    let dialect = cell.config.dialect;
     let f = std::fs::File::open(&xml).map_err(|e| io_error(&xml, &e))?;
     type Out = files::ReportWriter<BufWriter<std::fs::File>>;
-    let open = |name: String, title: String, cols: &[report::Column]| -> Result<Out, String> {
-        let path = format!("{}/{name}", dir.trim_end_matches('/'));
+    let open = |kind: Kind, app: &'static lc_core::apps::App| -> Result<Out, String> {
+        let path = format!(
+            "{}/{}",
+            dir.trim_end_matches('/'),
+            files::report_file(dialect, kind, app)
+        );
         let f = std::fs::File::create(&path).map_err(|e| io_error(&path, &e))?;
-        files::ReportWriter::new(BufWriter::new(f), &title, cols).map_err(|e| io_error(&path, &e))
+        files::ReportWriter::new(BufWriter::new(f), dialect, kind, app)
+            .map_err(|e| io_error(&path, &e))
     };
     let mut reports: Option<(Out, Out)> = None;
     let mut opened: Result<(), String> = Ok(());
@@ -521,25 +553,14 @@ fn generate_sync_reports(cell: &Cell, tx: &mut Tx, args: &[Value]) -> CallResult
     let mut orphans = Vec::new();
     let mut cmp: Option<Comparer> = None;
     let world = &tx.world;
-    let read = files::read_export(BufReader::new(f), |item| {
+    let read = files::read_export(dialect, BufReader::new(f), |item| {
         match item {
             files::Item::App(a) => {
-                if !cell.has_app(&a) {
+                let Some(info) = lc_core::apps::by_id(&a).filter(|_| cell.has_app(&a)) else {
                     anyhow::bail!("the export is of {a:?}, which this deployment does not have");
-                }
-                let both = open(
-                    format!("{a}{}", report::DIFFERENCES_SUFFIX),
-                    files::differences_title(&a),
-                    report::DIFFERENCES_COLUMNS,
-                )
-                .and_then(|d| {
-                    let o = open(
-                        format!("{a}{}", report::ORPHANS_SUFFIX),
-                        files::orphans_title(&a),
-                        report::ORPHANS_COLUMNS,
-                    )?;
-                    Ok((d, o))
-                });
+                };
+                let both =
+                    open(Kind::Differences, info).and_then(|d| Ok((d, open(Kind::Orphans, info)?)));
                 match both {
                     Ok(b) => reports = Some(b),
                     Err(e) => {
@@ -553,20 +574,10 @@ fn generate_sync_reports(cell: &Cell, tx: &mut Tx, args: &[Value]) -> CallResult
                 if let (Some(c), Some((d, o))) = (cmp.as_mut(), reports.as_mut()) {
                     c.add(&r, &mut diffs, &mut orphans);
                     for x in diffs.drain(..) {
-                        d.row(
-                            &report::DIFFERENCES_COLUMNS
-                                .iter()
-                                .map(|c| difference_cell(*c, &x))
-                                .collect::<Vec<_>>(),
-                        )?;
+                        d.row(files::Row::Difference(&x))?;
                     }
                     for x in orphans.drain(..) {
-                        o.row(
-                            &report::ORPHANS_COLUMNS
-                                .iter()
-                                .map(|c| orphan_cell(*c, &x))
-                                .collect::<Vec<_>>(),
-                        )?;
+                        o.row(files::Row::Orphan(&x))?;
                     }
                 }
             }
@@ -586,27 +597,6 @@ fn generate_sync_reports(cell: &Cell, tx: &mut Tx, args: &[Value]) -> CallResult
             .map_err(|e| io_error(&dir, &e))?;
     }
     Ok(Value::Null)
-}
-
-/// A difference's cell in the given report column.
-fn difference_cell(c: report::Column, d: &truth::Difference) -> &str {
-    match c {
-        report::Column::CommunityName => &d.community_name,
-        report::Column::CommunityUuid => &d.community_uuid,
-        report::Column::Field => &d.field,
-        report::Column::CommunitiesValue => &d.communities_value,
-        _ => &d.application_value,
-    }
-}
-
-/// An orphan's cell in the given report column.
-fn orphan_cell(c: report::Column, o: &truth::Orphan) -> &str {
-    match c {
-        report::Column::ObjectId => &o.object_id,
-        report::Column::OldCommunityUuid => &o.old_community_uuid,
-        _ if o.community_exists => "yes",
-        _ => "no",
-    }
 }
 
 fn assign(cell: &Cell, tx: &mut Tx, args: &[Value], out: &mut Vec<String>) -> CallResult {
@@ -659,19 +649,29 @@ fn assign(cell: &Cell, tx: &mut Tx, args: &[Value], out: &mut Vec<String>) -> Ca
     Ok(Value::Null)
 }
 
-fn fetch_comm(tx: &mut Tx, args: &[Value]) -> CallResult {
+fn fetch_comm(dialect: Dialect, tx: &mut Tx, args: &[Value]) -> CallResult {
     let uuid = uuid_arg(args, 0, "communityUuid")?;
     Ok(match tx.world.communities.get(&uuid) {
         None => json!([]),
-        Some(c) => json!([jmap(vec![
-            ("name", json!(c.name)),
-            ("uuid", json!(c.uuid)),
-            ("type", json!(c.visibility)),
-            ("createdBy", json!([c.created_by.name, c.created_by.ext_id])),
-            ("memberSize", json!(c.member_size)),
-            ("created", json!(java_date(c.created))),
-            ("theme", json!(c.theme)),
-        ])]),
+        Some(c) => {
+            let pairs = dialect
+                .community_keys()
+                .iter()
+                .map(|k| {
+                    let v = match *k {
+                        "name" => json!(c.name),
+                        "uuid" => json!(c.uuid),
+                        "type" => json!(c.visibility),
+                        "createdBy" => json!([c.created_by.name, c.created_by.ext_id]),
+                        "memberSize" => json!(c.member_size),
+                        "created" => json!(java_date(c.created)),
+                        _ => json!(c.theme),
+                    };
+                    (*k, v)
+                })
+                .collect();
+            json!([jmap(pairs)])
+        }
     })
 }
 
@@ -958,7 +958,10 @@ pub fn rpc_main(cell_dir: &Path, object: &str, method: &str) -> anyhow::Result<V
         serde_json::from_str(&input)?
     };
     let reply = rpc(&cell, object, method, args);
-    let mut lines = reply.lines;
+    let (before, after) = cell.config.dialect.call_lines(object, method);
+    let mut lines = before;
+    lines.extend(reply.lines);
+    lines.extend(after);
     match reply.result {
         Some(Ok(Value::Array(items))) => {
             for item in &items {

@@ -13,6 +13,7 @@ use std::collections::HashSet;
 
 use anyhow::{bail, Result};
 
+use crate::dialect::Dialect;
 use crate::init::{
     community_name, new_community, resources_for, MODERATIONS, THEMES, VISIBILITIES,
 };
@@ -96,6 +97,7 @@ pub fn damage(cell: &Cell, o: &DamageOptions) -> Result<DamageRecord> {
         let mut d = Damager {
             tx,
             rng: Rng::new(rng_seed),
+            dialect: cell.config.dialect,
             apps: &apps,
             touched: HashSet::new(),
             rec: DamageRecord {
@@ -125,6 +127,8 @@ pub fn damage(cell: &Cell, o: &DamageOptions) -> Result<DamageRecord> {
 struct Damager<'a> {
     tx: &'a mut Tx,
     rng: Rng,
+    /// Community names come out in the dialect's languages.
+    dialect: Dialect,
     apps: &'a [String],
     touched: HashSet<String>,
     rec: DamageRecord,
@@ -133,6 +137,15 @@ struct Damager<'a> {
 }
 
 impl Damager<'_> {
+    /// A new value of `field` as the dialect's cell holds it.
+    fn localized(&self, field: &str, value: String) -> String {
+        if field == "name" {
+            self.dialect.community_name(value)
+        } else {
+            value
+        }
+    }
+
     /// Communities not yet touched by this damage, created before the backup, passing `ok`.
     fn candidates(&self, ok: impl Fn(&Community) -> bool) -> Vec<String> {
         self.tx
@@ -242,6 +255,7 @@ impl Damager<'_> {
                 continue;
             };
             let old = other_value(&mut self.rng, f, crate::truth::communities_value(&c, f));
+            let old = self.localized(f, old);
             if let Some(c) = self.tx.world.communities.get_mut(&u) {
                 set_community_field(c, f, old);
             }
@@ -274,7 +288,8 @@ impl Damager<'_> {
         // Deleted since the backup: back in Communities (the apps had deleted their resources).
         for _ in 0..k.div_ceil(3) {
             let created = self.backup - self.rng.below(200 * DAY_MS as u64) as i64;
-            let c = new_community(&mut self.rng, created, self.apps);
+            let mut c = new_community(&mut self.rng, created, self.apps);
+            c.name = self.dialect.community_name(c.name);
             self.touched.insert(c.uuid.clone());
             self.tx.world.communities.insert(c.uuid.clone(), c);
         }
@@ -305,6 +320,7 @@ impl Damager<'_> {
             let current =
                 crate::truth::communities_value(&self.tx.world.communities[&u], f).to_string();
             let old = other_value(&mut self.rng, f, &current);
+            let old = self.localized(f, old);
             for r in self.tx.world.resources.iter_mut() {
                 if r.community_uuid == u && r.app == app {
                     r.copy.set_field(f, old.clone());
@@ -316,6 +332,7 @@ impl Damager<'_> {
         for _ in 0..k.div_ceil(2) {
             let created = self.backup - self.rng.below(300 * DAY_MS as u64) as i64;
             let mut gone = new_community(&mut self.rng, created, self.apps);
+            gone.name = self.dialect.community_name(gone.name);
             gone.widgets = vec![a.clone()];
             for r in resources_for(&mut self.rng, &gone, app, self.backup) {
                 self.rec

@@ -1,5 +1,5 @@
 //! `lc-sim init`: lays out a cell — the Deployment Manager profile with `wsadmin.sh` and the admin
-//! scripts, `cell.json`, the state (communities, their remote resources, the scheduler), and
+//! scripts (where the dialect keeps them), `cell.json`, the state (communities, their remote resources, the scheduler), and
 //! optionally IBM HTTP Server stand-ins. The same seed gives the same cell.
 
 use std::collections::BTreeMap;
@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context as _, Result};
 use lc_core::apps::{self, APPS};
 
+use crate::dialect::Dialect;
 use crate::model::{
     Cell, Community, Config, Copy, Dmgr, Meta, Person, Resource, Server, Task, World, CLEANUP_TASK,
     RETRY_TASK, VERSIONS,
@@ -73,6 +74,8 @@ pub struct InitOptions {
     pub dmgr_port: u16,
     /// The `lc-sim` binary wsadmin.sh runs (default: this one).
     pub lc_sim: Option<PathBuf>,
+    /// The layouts the cell speaks.
+    pub dialect: Dialect,
 }
 
 impl Default for InitOptions {
@@ -86,6 +89,7 @@ impl Default for InitOptions {
             multi_server: vec!["Files".into(), "Wiki".into()],
             dmgr_port: 8879,
             lc_sim: None,
+            dialect: Dialect::Lcsim,
         }
     }
 }
@@ -224,14 +228,15 @@ pub fn resources_for(rng: &mut Rng, c: &Community, app: &str, now: i64) -> Vec<R
         .collect()
 }
 
-/// A fresh world of `n` communities, all applications in step.
-pub fn world(seed: u64, n: usize, apps_deployed: &[String]) -> World {
+/// A fresh world of `n` communities, all applications in step, names in the dialect's languages.
+pub fn world(seed: u64, n: usize, apps_deployed: &[String], dialect: Dialect) -> World {
     let mut rng = Rng::new(seed);
     let mut communities = BTreeMap::new();
     let mut resources = Vec::new();
     for _ in 0..n {
         let created = EPOCH - rng.below(365 * DAY_MS as u64) as i64;
-        let c = new_community(&mut rng, created, apps_deployed);
+        let mut c = new_community(&mut rng, created, apps_deployed);
+        c.name = dialect.community_name(c.name);
         for w in &c.widgets {
             resources.extend(resources_for(&mut rng, &c, w, EPOCH));
         }
@@ -338,6 +343,8 @@ pub fn init(dir: &Path, o: &InitOptions) -> Result<Cell> {
         ihs,
         seed: o.seed,
         lc_sim,
+        dialect: o.dialect,
+        admin_scripts_dir: o.dialect.scripts_dir(&dir, &profile),
     };
     std::fs::create_dir_all(profile.join("properties"))?;
     std::fs::create_dir_all(profile.join("logs"))?;
@@ -353,7 +360,7 @@ pub fn init(dir: &Path, o: &InitOptions) -> Result<Cell> {
         dir: dir.clone(),
         config,
     };
-    let world = world(o.seed, o.communities, &cell.config.apps);
+    let world = world(o.seed, o.communities, &cell.config.apps, o.dialect);
     cell.create_state(&world, &Meta::default())?;
     crate::scripts::ensure(&cell)?;
     let json = serde_json::to_string_pretty(&cell.config)?;

@@ -10,7 +10,8 @@
 //! - [`jython21`]: refuses scripts that use what Jython 2.1 lacks.
 //! - [`scripts`]: the admin scripts and the one table of documented objects and methods.
 //! - [`admin`]: the server side of every admin call (`lc-sim rpc`).
-//! - [`files`]: the export XML and HTML report writers (and the export reader), ours and labelled.
+//! - [`dialect`]: the layouts a cell may speak where the documentation fixes none (`--dialect`).
+//! - [`files`]: the export XML and HTML report writers (and the export reader), in the dialect.
 //! - [`damage`]: restores to an older backup, as scenarios.
 //! - [`truth`]: what the reports must list, from the state.
 //! - [`ihs`]: IBM HTTP Server stand-ins: a real Apache httpd per instance, with an IHS-like conf.
@@ -18,6 +19,7 @@
 
 pub mod admin;
 pub mod damage;
+pub mod dialect;
 pub mod files;
 pub mod ihs;
 pub mod init;

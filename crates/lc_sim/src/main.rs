@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context as _, Result};
 use clap::{Parser, Subcommand};
+use lc_sim::dialect::Dialect;
 use lc_sim::model::{CallFault, Cell};
 use lc_sim::print_lines;
 
@@ -44,6 +45,10 @@ enum Command {
         multi_server: Vec<String>,
         #[arg(long, default_value_t = 8879)]
         dmgr_port: u16,
+        /// The layouts the cell speaks where the documentation fixes none: where the admin
+        /// scripts live, export XML, report HTML, printed maps, extra console lines.
+        #[arg(long, value_enum, default_value_t = Dialect::Lcsim)]
+        dialect: Dialect,
     },
     /// The wsadmin client of a cell (what DIR/profiles/Dmgr01/bin/wsadmin.sh runs).
     Wsadmin {
@@ -117,6 +122,9 @@ enum Command {
         resources: u64,
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// The export layout.
+        #[arg(long, value_enum, default_value_t = Dialect::Lcsim)]
+        dialect: Dialect,
     },
     /// Write a large report pair in DIR (streamed) for benchmarks.
     GenReport {
@@ -127,6 +135,9 @@ enum Command {
         rows: u64,
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// The report layout (and file names).
+        #[arg(long, value_enum, default_value_t = Dialect::Lcsim)]
+        dialect: Dialect,
     },
     /// IBM HTTP Server stand-ins.
     #[command(subcommand)]
@@ -149,6 +160,7 @@ fn run(command: Command) -> Result<ExitCode> {
             ihs,
             multi_server,
             dmgr_port,
+            dialect,
         } => {
             let multi_server = multi_server.into_iter().filter(|m| m != "none").collect();
             let o = lc_sim::init::InitOptions {
@@ -160,6 +172,7 @@ fn run(command: Command) -> Result<ExitCode> {
                 multi_server,
                 dmgr_port,
                 lc_sim: None,
+                dialect,
             };
             let cell = lc_sim::init::init(&dir, &o)?;
             json_out(&cell.config)?;
@@ -267,14 +280,16 @@ fn run(command: Command) -> Result<ExitCode> {
             app,
             resources,
             seed,
+            dialect,
         } => {
-            check_app(&app)?;
+            let info = check_app(&app)?;
             let f = std::fs::File::create(&file)
                 .with_context(|| format!("cannot create {}", file.display()))?;
             let n = lc_sim::files::write_export(
                 BufWriter::with_capacity(1 << 20, f),
-                &app,
-                bench::records(seed, resources),
+                dialect,
+                info,
+                bench::records(seed, resources, dialect),
             )?;
             json_out(&serde_json::json!({ "path": file, "application": app, "resources": n }))?;
         }
@@ -283,24 +298,28 @@ fn run(command: Command) -> Result<ExitCode> {
             app,
             rows,
             seed,
+            dialect,
         } => {
-            check_app(&app)?;
-            let (d, o) = bench::reports(&dir, &app, rows, seed)?;
-            json_out(&serde_json::json!({ "differences": d, "orphans": o }))?;
+            let info = check_app(&app)?;
+            let (d, o) = bench::reports(&dir, info, rows, seed, dialect)?;
+            json_out(&serde_json::json!({
+                "differences": d.0,
+                "orphans": o.0,
+                "files": [d.1, o.1],
+            }))?;
         }
         Command::Ihs(cmd) => lc_sim::ihs::cli(cmd)?,
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn check_app(app: &str) -> Result<()> {
-    if lc_core::apps::by_id(app).is_none() {
-        bail!(
+fn check_app(app: &str) -> Result<&'static lc_core::apps::App> {
+    lc_core::apps::by_id(app).with_context(|| {
+        format!(
             "--app: unknown application id {app:?}; known: {}",
             lc_core::apps::ids()
-        );
-    }
-    Ok(())
+        )
+    })
 }
 
 fn status(cell: &Cell) -> Result<serde_json::Value> {
@@ -338,61 +357,79 @@ fn status(cell: &Cell) -> Result<serde_json::Value> {
 /// Generated benchmark data, produced lazily so that size does not matter.
 mod bench {
     use std::io::BufWriter;
-    use std::path::Path;
+    use std::path::{Path, PathBuf};
 
     use anyhow::Result;
-    use lc_core::formats::report;
-    use lc_sim::files::{self, Record};
+    use lc_core::apps::App;
+    use lc_sim::dialect::{Dialect, Kind};
+    use lc_sim::files::{self, Record, ReportWriter, Row};
     use lc_sim::init::{MODERATIONS, THEMES, VISIBILITIES};
     use lc_sim::model::Copy;
+    use lc_sim::truth::{Difference, Orphan};
     use lc_sim::util::Rng;
 
-    pub fn records(seed: u64, n: u64) -> impl Iterator<Item = Record> {
+    pub fn records(seed: u64, n: u64, dialect: Dialect) -> impl Iterator<Item = Record> {
         let mut rng = Rng::new(seed);
-        (0..n).map(move |i| Record {
-            id: rng.uuid(),
-            community_uuid: rng.uuid(),
-            copy: Copy {
-                name: format!("{} community {i}", lc_sim::init::community_name(&mut rng)),
-                visibility: rng.pick(VISIBILITIES).to_string(),
-                moderation: rng.pick(MODERATIONS).to_string(),
-                theme: rng.pick(THEMES).to_string(),
-            },
+        (0..n).map(move |i| {
+            let id = rng.uuid();
+            let community_uuid = rng.uuid();
+            let name = dialect.community_name(lc_sim::init::community_name(&mut rng));
+            Record {
+                id,
+                community_uuid,
+                copy: Copy {
+                    name: format!("{name} community {i}"),
+                    visibility: rng.pick(VISIBILITIES).to_string(),
+                    moderation: rng.pick(MODERATIONS).to_string(),
+                    theme: rng.pick(THEMES).to_string(),
+                },
+            }
         })
     }
 
-    pub fn reports(dir: &Path, app: &str, rows: u64, seed: u64) -> Result<(u64, u64)> {
+    /// Writes both reports of `app`; returns (rows, path) of each.
+    pub fn reports(
+        dir: &Path,
+        app: &'static App,
+        rows: u64,
+        seed: u64,
+        dialect: Dialect,
+    ) -> Result<((u64, PathBuf), (u64, PathBuf))> {
         std::fs::create_dir_all(dir)?;
         let mut rng = Rng::new(seed);
-        let f = std::fs::File::create(dir.join(format!("{app}{}", report::DIFFERENCES_SUFFIX)))?;
-        let diff_rows = (0..rows).map(|i| {
+        let open = |kind: Kind| -> Result<(ReportWriter<BufWriter<std::fs::File>>, PathBuf)> {
+            let path = dir.join(files::report_file(dialect, kind, app));
+            let f = std::fs::File::create(&path)?;
+            let w = ReportWriter::new(BufWriter::with_capacity(1 << 20, f), dialect, kind, app)?;
+            Ok((w, path))
+        };
+        let (mut w, dpath) = open(Kind::Differences)?;
+        for i in 0..rows {
             let field = rng.pick(lc_core::formats::FIELDS).to_string();
-            vec![
-                format!("Community {i}"),
-                rng.uuid(),
+            let d = Difference {
+                application: app.id.to_string(),
+                community_name: format!("Community {i}"),
+                community_uuid: rng.uuid(),
                 field,
-                rng.pick(VISIBILITIES).to_string(),
-                rng.pick(VISIBILITIES).to_string(),
-            ]
-        });
-        let d = files::write_report(
-            BufWriter::with_capacity(1 << 20, f),
-            &files::differences_title(app),
-            report::DIFFERENCES_COLUMNS,
-            diff_rows,
-        )?;
-        let f = std::fs::File::create(dir.join(format!("{app}{}", report::ORPHANS_SUFFIX)))?;
-        let orphan_rows = (0..rows).map(|_| {
-            let exists = if rng.percent(50) { "yes" } else { "no" };
-            vec![rng.uuid(), rng.uuid(), exists.to_string()]
-        });
-        let o = files::write_report(
-            BufWriter::with_capacity(1 << 20, f),
-            &files::orphans_title(app),
-            report::ORPHANS_COLUMNS,
-            orphan_rows,
-        )?;
-        Ok((d, o))
+                communities_value: rng.pick(VISIBILITIES).to_string(),
+                application_value: rng.pick(VISIBILITIES).to_string(),
+            };
+            w.row(Row::Difference(&d))?;
+        }
+        let d = w.finish()?;
+        let (mut w, opath) = open(Kind::Orphans)?;
+        for _ in 0..rows {
+            let community_exists = rng.percent(50);
+            let o = Orphan {
+                application: app.id.to_string(),
+                object_id: rng.uuid(),
+                old_community_uuid: rng.uuid(),
+                community_exists,
+            };
+            w.row(Row::Orphan(&o))?;
+        }
+        let o = w.finish()?;
+        Ok(((d, dpath), (o, opath)))
     }
 }
 

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result};
 use serde::{Deserialize, Serialize};
 
+use crate::dialect::Dialect;
 use crate::ihs::IhsInstance;
 use crate::util;
 
@@ -38,6 +39,13 @@ pub struct Config {
     pub seed: u64,
     /// The `lc-sim` binary that `wsadmin.sh` and the admin scripts call.
     pub lc_sim: PathBuf,
+    /// The dialect every file and printout of the cell is in (crate::dialect).
+    #[serde(default)]
+    pub dialect: Dialect,
+    /// The folder that holds the applications' admin scripts (communitiesAdmin.py may be
+    /// elsewhere: see `Dialect::script_path`).
+    #[serde(default)]
+    pub admin_scripts_dir: PathBuf,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

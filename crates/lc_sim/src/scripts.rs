@@ -279,8 +279,13 @@ pub fn ensure(cell: &Cell) -> Result<()> {
         &wsadmin_sh(&cell.config.lc_sim, &cell.dir),
         0o755,
     )?;
+    let profile = bin.parent().unwrap_or(bin);
     for s in admin_scripts(&cell.config.version, &cell.config.apps) {
-        write_if_changed(&bin.join(s.file), &admin_script_text(&s), 0o644)?;
+        let path = cell.config.dialect.script_path(&cell.dir, profile, s.file);
+        if let Some(folder) = path.parent() {
+            std::fs::create_dir_all(folder)?;
+        }
+        write_if_changed(&path, &admin_script_text(&s), 0o644)?;
     }
     Ok(())
 }

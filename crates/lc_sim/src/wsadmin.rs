@@ -10,6 +10,7 @@ use std::process::Command;
 
 use anyhow::Result;
 
+use crate::dialect::MapStyle;
 use crate::model::Cell;
 
 /// Exit status when wsadmin cannot connect or log in (ours; any non-zero would do).
@@ -381,6 +382,7 @@ pub fn main(cell_dir: &Path, args: &[String]) -> Result<Exit> {
             f.script_args.join(", ")
         ));
     }
+    lines.extend(c.dialect.banner_lines().iter().map(|l| l.to_string()));
     let text = if mode == "f" {
         std::fs::read_to_string(&target).unwrap_or_default()
     } else {
@@ -415,7 +417,16 @@ pub fn main(cell_dir: &Path, args: &[String]) -> Result<Exit> {
         .env("LC_SIM_CELLNAME", &c.cell_name)
         .env("LC_SIM_DMGR_NODE", &c.dmgr.node)
         .env("LC_SIM_DMGR_HOST", &c.dmgr.host)
-        .env("LC_SIM_DMGR_PORT", c.dmgr.port.to_string());
+        .env("LC_SIM_DMGR_PORT", c.dmgr.port.to_string())
+        .env(
+            "LC_SIM_MAP_STYLE",
+            match c.dialect.map_style() {
+                MapStyle::Java => "java",
+                MapStyle::Python => "python",
+                MapStyle::Tight => "tight",
+            },
+        )
+        .env("LC_SIM_LOAD_LINES", c.dialect.load_lines().join("\n"));
     let err = cmd.exec();
     anyhow::bail!("cannot start Jython: {err}")
 }

@@ -3,8 +3,9 @@
 
 mod common;
 
-use common::{lc_sim, lc_sim_json, read_report, TestCell};
+use common::{lc_sim, lc_sim_json, read_report, read_report_in, TestCell};
 use lc_core::formats::report;
+use lc_sim::dialect::Kind;
 use serde_json::Value;
 
 fn data(cell: &TestCell) -> (Value, Value) {
@@ -164,44 +165,59 @@ fn refuses_bad_options() {
 }
 
 #[test]
-fn benchmark_files_are_streamed_in_our_layouts() {
+fn benchmark_files_are_streamed_in_every_dialect() {
     let tmp = tempfile::tempdir().unwrap();
-    let xml = tmp.path().join("big.xml");
-    let out = lc_sim_json(&[
-        "gen-export",
-        xml.to_str().unwrap(),
-        "--app",
-        "Wiki",
-        "--resources",
-        "20000",
-    ]);
-    assert_eq!(out["resources"], 20000);
-    let file = std::io::BufReader::new(std::fs::File::open(&xml).unwrap());
-    let mut n = 0;
-    let mut app = String::new();
-    lc_sim::files::read_export(file, |item| {
-        match item {
-            lc_sim::files::Item::App(a) => app = a,
-            lc_sim::files::Item::Record(_) => n += 1,
-        }
-        Ok(())
-    })
-    .unwrap();
-    assert_eq!((app.as_str(), n), ("Wiki", 20000));
+    for d in lc_sim::dialect::ALL {
+        let xml = tmp.path().join(format!("big-{d}.xml"));
+        let out = lc_sim_json(&[
+            "gen-export",
+            xml.to_str().unwrap(),
+            "--app",
+            "Wiki",
+            "--resources",
+            "20000",
+            "--dialect",
+            d.name(),
+        ]);
+        assert_eq!(out["resources"], 20000);
+        let file = std::io::BufReader::new(std::fs::File::open(&xml).unwrap());
+        let mut n = 0;
+        let mut app = String::new();
+        lc_sim::files::read_export(*d, file, |item| {
+            match item {
+                lc_sim::files::Item::App(a) => app = a,
+                lc_sim::files::Item::Record(_) => n += 1,
+            }
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!((app.as_str(), n), ("Wiki", 20000), "{d}");
 
-    let dir = tmp.path().join("reports");
-    let out = lc_sim_json(&[
-        "gen-report",
-        dir.to_str().unwrap(),
-        "--app",
-        "Forum",
-        "--rows",
-        "3000",
-    ]);
-    assert_eq!(out["differences"], 3000);
+        let dir = tmp.path().join(format!("reports-{d}"));
+        let out = lc_sim_json(&[
+            "gen-report",
+            dir.to_str().unwrap(),
+            "--app",
+            "Forum",
+            "--rows",
+            "3000",
+            "--dialect",
+            d.name(),
+        ]);
+        assert_eq!(
+            (out["differences"].as_u64(), out["orphans"].as_u64()),
+            (Some(3000), Some(3000))
+        );
+        let forum = lc_core::apps::by_id("Forum").unwrap();
+        for (i, kind) in [Kind::Differences, Kind::Orphans].into_iter().enumerate() {
+            let path = dir.join(lc_sim::files::report_file(*d, kind, forum));
+            assert_eq!(out["files"][i].as_str(), path.to_str());
+            let rows = read_report_in(&path, *d, kind, forum);
+            assert_eq!(rows.len(), 3000, "{d} {kind:?}");
+        }
+    }
+    // The default dialect's labels are lc_core::formats' own.
+    let dir = tmp.path().join("reports-lcsim");
     let rows = read_report(&dir.join(format!("Forum{}", report::DIFFERENCES_SUFFIX)));
-    assert_eq!(rows.len(), 3000);
     assert!(rows[0].contains_key(report::label(report::Column::CommunityUuid)));
-    let rows = read_report(&dir.join(format!("Forum{}", report::ORPHANS_SUFFIX)));
-    assert_eq!(rows.len(), 3000);
 }

@@ -220,3 +220,72 @@ fn unescape(s: &str) -> String {
         .replace("&#39;", "'")
         .replace("&amp;", "&")
 }
+
+/// The data rows of a report in `dialect`, as cell texts in the dialect's column order: the
+/// table whose header row holds the dialect's labels, read with case-insensitive tags, cells
+/// ended by the next cell or row (end tags may be left out), inner tags dropped, entities decoded.
+pub fn read_report_in(
+    path: &Path,
+    dialect: lc_sim::dialect::Dialect,
+    kind: lc_sim::dialect::Kind,
+    app: &lc_core::apps::App,
+) -> Vec<Vec<String>> {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let html = String::from_utf8(bytes).expect("reports are UTF-8 or ASCII");
+    let labels: Vec<String> = dialect
+        .columns(kind)
+        .iter()
+        .map(|c| dialect.label(c, app))
+        .collect();
+    let table = regex::Regex::new(r"(?is)<table[^>]*>(.*?)</table>").unwrap();
+    let row = regex::Regex::new(r"(?is)<tr[^>]*>").unwrap();
+    let cell = regex::Regex::new(r"(?is)<t[hd](?:\s[^>]*)?>").unwrap();
+    let tag = regex::Regex::new(r"(?s)<[^>]*>").unwrap();
+    for t in table.captures_iter(&html) {
+        let mut rows: Vec<Vec<String>> = Vec::new();
+        for r in row.split(&t[1]).skip(1) {
+            let cells: Vec<String> = cell
+                .split(r)
+                .skip(1)
+                .map(|c| decode(tag.replace_all(c, "").trim()))
+                .collect();
+            rows.push(cells);
+        }
+        if rows.first() == Some(&labels) {
+            return rows.into_iter().skip(1).collect();
+        }
+    }
+    panic!("{}: no table with the labels {labels:?}", path.display());
+}
+
+/// Decodes the character references a report may hold: the five XML ones, numeric ones and the
+/// HTML 4 Latin-1 names (and `&ndash;`).
+pub fn decode(s: &str) -> String {
+    const LATIN1: &str = "nbsp iexcl cent pound curren yen brvbar sect uml copy ordf laquo not shy reg macr deg plusmn sup2 sup3 acute micro para middot cedil sup1 ordm raquo frac14 frac12 frac34 iquest Agrave Aacute Acirc Atilde Auml Aring AElig Ccedil Egrave Eacute Ecirc Euml Igrave Iacute Icirc Iuml ETH Ntilde Ograve Oacute Ocirc Otilde Ouml times Oslash Ugrave Uacute Ucirc Uuml Yacute THORN szlig agrave aacute acirc atilde auml aring aelig ccedil egrave eacute ecirc euml igrave iacute icirc iuml eth ntilde ograve oacute ocirc otilde ouml divide oslash ugrave uacute ucirc uuml yacute thorn yuml";
+    let re = regex::Regex::new(r"&(#[xX][0-9a-fA-F]+|#[0-9]+|[A-Za-z][A-Za-z0-9]*);").unwrap();
+    re.replace_all(s, |c: &regex::Captures| {
+        let name = &c[1];
+        let code = if let Some(h) = name.strip_prefix("#x").or(name.strip_prefix("#X")) {
+            u32::from_str_radix(h, 16).ok()
+        } else if let Some(d) = name.strip_prefix('#') {
+            d.parse().ok()
+        } else {
+            match name {
+                "amp" => Some(38),
+                "lt" => Some(60),
+                "gt" => Some(62),
+                "quot" => Some(34),
+                "apos" => Some(39),
+                "ndash" => Some(0x2013),
+                _ => LATIN1
+                    .split(' ')
+                    .position(|n| n == name)
+                    .map(|i| 0xA0 + i as u32),
+            }
+        };
+        code.and_then(char::from_u32)
+            .map(String::from)
+            .unwrap_or_else(|| c[0].to_string())
+    })
+    .into_owned()
+}
