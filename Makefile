@@ -97,8 +97,9 @@ sanity: build $(STAMP)/ansible-test-venvs ## ansible-test sanity on the collecti
 	cd $(SANITY_DIR) && ansible-test sanity --python 3.11 --color no
 
 ee: collection ## Check execution-environment.yml (ansible-builder schema 3) with ansible-builder create.
-	@grep -q 'src: $(COLLECTION_TARBALL)$$' execution-environment.yml || \
-	  { echo "execution-environment.yml does not name $(COLLECTION_TARBALL)"; exit 1; }
+	@grep -q 'src: $(COLLECTION_TARBALL)$$' execution-environment.yml && \
+	  grep -q 'name: collections/$(notdir $(COLLECTION_TARBALL))$$' execution-environment.yml || \
+	  { echo "execution-environment.yml does not name $(COLLECTION_TARBALL) (src and galaxy name)"; exit 1; }
 	rm -rf build/ee
 	ansible-builder create -f execution-environment.yml --context build/ee >/dev/null
 	@test -f build/ee/_build/collections/$(notdir $(COLLECTION_TARBALL)) && echo "build/ee: build context made"
