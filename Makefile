@@ -9,7 +9,7 @@ VENV       := .venv
 PY         := $(VENV)/bin/python
 STAMP      := build/stamps
 MODULES    := ihs_maintenance lc_scheduler lc_queue lc_export lc_sync_report lc_orphan lc_resync
-APT_PKGS   := apache2 jython curl chromium time
+APT_PKGS   := apache2 openssl jython curl chromium time
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/target/release:$(PATH)
 
