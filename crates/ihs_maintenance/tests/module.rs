@@ -455,7 +455,7 @@ fn an_included_file_and_the_main_conf_go_together() {
     let enabled = both();
     let text = String::from_utf8(enabled.1.clone()).unwrap();
     assert!(text.ends_with(
-        &format!("    </Location>\n# BEGIN connections.dr maintenance mode (managed by lc-recover; do not edit)\n# page written by lc-recover: {}\n<Location />\n    ErrorDocument 401 /upgrading.htm\n    ErrorDocument 403 /upgrading.htm\n    Order Deny,Allow\n    Deny from all\n    Allow from 10.0.0.5\n    Allow from was1.example.com\n</Location>\n<Location /assets/>\n    Order Allow,Deny\n    Allow from all\n</Location>\n# END connections.dr maintenance mode\n</VirtualHost>\n", site.page().display())
+        &format!("    </Location>\n# BEGIN connections.dr maintenance mode (managed by lc-recover; do not edit)\n# page written by lc-recover: {}\n<Location />\n    ErrorDocument 401 /upgrading.htm\n    ErrorDocument 403 /upgrading.htm\n    Order Deny,Allow\n    Deny from all\n    Allow from 10.0.0.5\n    Allow from was1.example.com\n</Location>\n<Location /upgrading.htm>\n    Order Allow,Deny\n    Allow from all\n</Location>\n<Location /assets/>\n    Order Allow,Deny\n    Allow from all\n</Location>\n# END connections.dr maintenance mode\n</VirtualHost>\n", site.page().display())
     ), "{text}");
 
     // Died between the renames: the Included file is enabled, the main conf is not.

@@ -287,6 +287,11 @@ impl Maintenance {
             }
         }
         let mut l = self.opening();
+        // A request forbidden here is answered before any <Location> applies: the error
+        // documents must be set at this level too.
+        for code in &self.error_codes {
+            l.push(format!("ErrorDocument {code} /{}", self.page_name));
+        }
         l.push("RewriteEngine On".into());
         l.push(format!("RewriteCond expr \"!({})\"", tests.join(" || ")));
         l.push(format!(
@@ -343,8 +348,13 @@ impl Maintenance {
             }
         }
         l.push("</Location>".into());
-        if let Some(assets) = &self.assets_path {
-            l.push(format!("<Location {assets}>"));
+        // The page itself, and the assets: everyone may fetch them. Measured: a denied request
+        // whose sections differ from the page's (a virtual host's <Location /files>, a rule
+        // that forbids before any <Location>) would otherwise get Apache's "additionally, a 403
+        // ... while trying to use an ErrorDocument" instead of the page.
+        let page = format!("/{}", self.page_name);
+        for path in std::iter::once(page.as_str()).chain(self.assets_path.as_deref()) {
+            l.push(format!("<Location {path}>"));
             match self.access {
                 // Measured: with Order/Allow in force, adding `Require all granted` here breaks
                 // the exemption; Allow from all alone works.

@@ -8,7 +8,7 @@
 //! For every such conf: it parses; enabling gives a conf that parses and holds the block;
 //! enabling again (with the same or other options) changes nothing but the blocks; disabling gives
 //! back the original bytes exactly. Where it takes effect: in every VirtualHost with sections of
-//! its own, our `<Location />` is the last Location section but the assets one; in every server
+//! its own, our `<Location />` is the last Location section but the page's and the assets'; in every server
 //! or VirtualHost context, the first RewriteRule/Redirect is our guard's. The only refusal is the
 //! guard with a host name in the allow list, on one line naming the file and line. A conf holding
 //! two BEGIN markers in a row, or an END alone, is refused with a one-line message naming the line.
@@ -182,6 +182,8 @@ fn takes_effect(enabled: &[u8], m: &Maintenance) -> Result<(), String> {
                     .filter(|(_, x)| {
                         (x.name == "<location" || x.name == "<locationmatch")
                             && m.assets_path.as_deref() != x.args.first().map(String::as_str)
+                            && Some(format!("/{}", m.page_name)).as_deref()
+                                != x.args.first().map(String::as_str)
                     })
                     .last()
                     .map(|(j, _)| start + j)

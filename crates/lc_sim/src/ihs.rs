@@ -160,6 +160,7 @@ pub fn lay_out_with(
     // The applications' entry paths answer, as a working Connections site's do (a trailing-slash
     // redirect, then the page): what the checks before reopening ask for.
     for app in APP_FOLDERS {
+        std::fs::create_dir_all(document_root.join(app))?;
         write(
             &document_root.join(app).join("index.html"),
             format!("<!DOCTYPE html>\n<title>{app}</title>\n<h1>Connections {app} is up</h1>\n")
