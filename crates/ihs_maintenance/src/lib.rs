@@ -441,7 +441,7 @@ fn disable(o: &Options, set: ConfSet, ctx: &Context) -> Result<Outcome, Error> {
         return Ok(outcome.with("verified", false).with("probes", json!([])));
     };
     let restarted = outcome.fields.get("restarted") == Some(&json!(true));
-    if !(restarted || !outcome.changed) {
+    if !restarted && outcome.changed {
         outcome = note(outcome, "what users get now was not compared with before maintenance: IHS was not restarted (restart: none)".into());
         return Ok(outcome.with("verified", false).with("probes", json!([])));
     }

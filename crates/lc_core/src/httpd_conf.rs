@@ -1178,8 +1178,8 @@ impl ConfSet {
     pub fn server_name(&self) -> Option<String> {
         self.live_directives()
             .into_iter()
-            .filter(|c| c.d.is("ServerName") && c.d.is_server_wide())
-            .last()
+            .rev()
+            .find(|c| c.d.is("ServerName") && c.d.is_server_wide())
             .and_then(|c| c.d.args.into_iter().next())
     }
 

@@ -175,17 +175,17 @@ fn takes_effect(enabled: &[u8], m: &Maintenance) -> Result<(), String> {
                 .iter()
                 .any(|x| x.name == "<location" || x.name == "<locationmatch");
             if own {
-                // The last Location section that is not the assets one must be ours.
+                // The last Location section but the page's and the assets' must be ours.
                 let last = inside
                     .iter()
                     .enumerate()
-                    .filter(|(_, x)| {
+                    .rev()
+                    .find(|(_, x)| {
                         (x.name == "<location" || x.name == "<locationmatch")
                             && m.assets_path.as_deref() != x.args.first().map(String::as_str)
                             && Some(format!("/{}", m.page_name)).as_deref()
                                 != x.args.first().map(String::as_str)
                     })
-                    .last()
                     .map(|(j, _)| start + j)
                     .expect("a location");
                 let ours = ds[last].args == ["/"]
