@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
 import tempfile
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -473,3 +474,42 @@ def test_preflight_stops_on_a_name_that_does_not_resolve_or_a_bad_orphan_policy(
 
     assert [s.conf_bytes() for s in site.ihs] == site.original_confs
     assert site.cell.state_bytes() == state
+
+
+def test_a_site_that_answers_500_stops_the_run_before_reopening(sites, tmp_path):
+    """Runbook step 7: before maintenance is lifted, the Deployment Manager host asks every IHS
+    for the application paths. /files answers 500 on ihs1 (only past access control, so users
+    still get the maintenance page): the run stops there, naming the IHS, URL and status, with
+    maintenance still on everywhere. lc_ihs_validate=false reopens anyway, and the summary says
+    the check was skipped."""
+    site = sites.make("validate", "communities", communities=10)
+    ihs1 = site.ihs[0]
+    # mod_proxy without a protocol module for the URL: 500, in the handler, past access control.
+    broken = ihs1.conf_bytes() + (b"LoadModule proxy_module /usr/lib/apache2/modules/mod_proxy.so\n"
+                                  b"<Location /files>\n    ProxyPass http://127.0.0.1:9/files\n</Location>\n")
+    ihs1.conf_path.write_bytes(broken)
+    subprocess.run([str(ihs1.apachectl), "-k", "graceful"], check=True)
+    assert ihs1.wait_for("/files", 500, WAS1)[0] == 500
+
+    run = site.run(tmp_path / "first")
+    assert run.rc != 0
+    msgs = sorted(r["msg"] for r in run.tasks(FAILED))
+    assert msgs[1].startswith("Step 'validate' stopped on ihs2 because it failed on another host"), msgs
+    msg = msgs[0]
+    assert msg.startswith(
+        f"Step 'validate' failed on ihs1: IHS ihs1: http://127.0.0.1:{ihs1.port}/files answered 500 "
+        f"to dmgr1 ({DMGR}), where a working site answers 2xx or 3xx; maintenance mode stays on. Fix "
+        "the site, or set lc_ihs_validate=false to reopen without this check, then run again. -- "
+        "Maintenance mode is still on (every IHS); the replay of failed events runs again."), msg
+    assert run.tasks("Disable maintenance mode") == []
+    assert_in_maintenance(site)
+    assert ihs1.get("/files", USER)[0] == 403
+    for result in by_host(run, "Enable maintenance mode").values():
+        assert result["verified"] is True, result
+
+    again = site.run(tmp_path / "second", {"lc_ihs_validate": False})
+    assert again.rc == 0, out(again)
+    summary = again.task(SUMMARY)["msg"]
+    assert "site check SKIPPED (lc_ihs_validate: false)" in summary[-1], summary
+    assert ihs1.conf_bytes() == broken
+    assert ihs1.wait_for("/", 200, USER)[0] == 200

@@ -1,10 +1,12 @@
-//! The httpd.conf reader and editor: `HttpdConf::parse`, the directive reader, and the
-//! enabled/disabled round trip. Invariants: no panic; a conf that parses gives back its exact
-//! bytes once the block is removed; enabling gives a conf that parses, holds the block, is left
-//! as it is by a second enable and gives back the original bytes when disabled.
+//! The httpd.conf reader and editor: `HttpdConf::parse`, the directive reader, the VirtualHost,
+//! Listen and section reader of `ConfSet`, and the enabled/disabled round trip (blocks at the end
+//! of the conf, at the end of VirtualHosts, before rewrites). Invariants: no panic; a conf that
+//! parses gives back its exact bytes once the blocks are removed; enabling either refuses on one
+//! line naming the file and line, or gives a conf that parses, holds the blocks, is left as it
+//! is by a second enable and gives back the original bytes when disabled.
 #![no_main]
 
-use lc_core::httpd_conf::{parse_allow_from, Access, HttpdConf, Maintenance};
+use lc_core::httpd_conf::{parse_allow_from, Access, ConfSet, HttpdConf, Maintenance};
 use libfuzzer_sys::fuzz_target;
 use std::path::Path;
 
@@ -22,6 +24,12 @@ fuzz_target!(|data: &[u8]| {
     let _ = conf.document_root();
     let _ = conf.load_modules();
     let _ = conf.detect_access(|p| p.ends_with("mod_access_compat.so"));
+    let set = ConfSet {
+        files: vec![conf.clone()],
+    };
+    let _ = set.virtual_hosts();
+    let _ = set.listeners();
+    let _ = set.server_name();
     let original = conf.disabled();
     if conf.block().is_none() {
         assert_eq!(original, data, "no block, yet disabled() changed the bytes");
@@ -31,22 +39,34 @@ fuzz_target!(|data: &[u8]| {
         assert!(plain.block().is_none(), "a block is left after disabling");
     }
     for m in maintenances() {
-        let on = conf.enabled(&m);
+        let on = match conf.enabled(&m) {
+            Ok(on) => on,
+            Err(e) => {
+                let msg = e.one_line();
+                assert!(!msg.contains(lc_core::error::LINE_BREAKS), "{msg}");
+                assert!(
+                    msg.starts_with("/opt/IBM/HTTPServer/conf/httpd.conf:"),
+                    "{msg}"
+                );
+                continue;
+            }
+        };
         let conf_on = HttpdConf::parse(path, on.clone()).expect("an enabled conf parses");
         assert!(
             conf_on.block().is_some(),
             "the block is not found after enabling"
         );
-        assert_eq!(conf_on.enabled(&m), on, "enabling twice changed the conf");
+        assert_eq!(
+            conf_on.enabled(&m).expect("enables again"),
+            on,
+            "enabling twice changed the conf"
+        );
         assert_eq!(
             conf_on.disabled(),
             original,
             "disabling did not give back the original"
         );
-        assert_eq!(
-            conf_on.block().and_then(|b| b.page_written.clone()),
-            m.page_written
-        );
+        assert_eq!(conf_on.page_written().map(String::from), m.page_written);
     }
 });
 

@@ -38,6 +38,7 @@ impl Site {
             "conf_path": self.conf,
             "validate": false,
             "restart": "none",
+            "verify": false,
         });
         for (k, v) in args.as_object().unwrap() {
             all[k] = v.clone();
@@ -409,4 +410,62 @@ fn a_page_kept_by_a_restart_that_failed_at_disable_is_still_ours() {
         assert!(!marker.exists());
         assert_eq!(site.conf_bytes(), original);
     }
+}
+
+/// A conf whose Included file holds a VirtualHost with its own `<Location />`: both files get
+/// blocks and change together. A failed `apachectl -t` puts both back; a run that died between
+/// the two renames (the Included file enabled, the main conf not) is completed by the next
+/// enable and undone by the next disable.
+#[test]
+fn an_included_file_and_the_main_conf_go_together() {
+    let site = Site::new();
+    let extra = site.root.join("conf/vhosts.conf");
+    std::fs::write(
+        &extra,
+        "<VirtualHost *:443>\n    ServerName secure.example.com\n    <Location />\n        Require all granted\n    </Location>\n</VirtualHost>\n",
+    )
+    .unwrap();
+    let mut conf = site.conf_bytes();
+    conf.extend_from_slice(b"Include conf/vhosts.conf\r\n");
+    std::fs::write(&site.conf, &conf).unwrap();
+    let originals = (site.conf_bytes(), std::fs::read(&extra).unwrap());
+    let both = || (site.conf_bytes(), std::fs::read(&extra).unwrap());
+
+    // apachectl -t fails once both are in place: both go back.
+    site.apachectl("#!/bin/sh\nif [ \"$1\" = -t ]; then echo 'AH00526: Syntax error on line 3 of x:' >&2; echo 'bad' >&2; exit 1; fi\nexit 0\n".into());
+    let mut args = enable();
+    args["validate"] = json!(true);
+    let r = site.run(args);
+    assert_eq!(keys(&r), (false, true), "{r:?}");
+    assert_eq!(both(), originals);
+    assert!(!site.page().exists());
+
+    // The enabled pair, for reference.
+    let r = site.run(enable());
+    assert_eq!(keys(&r), (true, false), "{r:?}");
+    let mut files: Vec<String> = serde_json::from_value(r["files"].clone()).unwrap();
+    files.sort();
+    assert_eq!(
+        files,
+        vec![
+            site.conf.to_string_lossy().into_owned(),
+            extra.to_string_lossy().into_owned()
+        ]
+    );
+    let enabled = both();
+    let text = String::from_utf8(enabled.1.clone()).unwrap();
+    assert!(text.ends_with(
+        &format!("    </Location>\n# BEGIN connections.dr maintenance mode (managed by lc-recover; do not edit)\n# page written by lc-recover: {}\n<Location />\n    ErrorDocument 401 /upgrading.htm\n    ErrorDocument 403 /upgrading.htm\n    Order Deny,Allow\n    Deny from all\n    Allow from 10.0.0.5\n    Allow from was1.example.com\n</Location>\n<Location /upgrading.htm>\n    Order Allow,Deny\n    Allow from all\n</Location>\n<Location /assets/>\n    Order Allow,Deny\n    Allow from all\n</Location>\n# END connections.dr maintenance mode\n</VirtualHost>\n", site.page().display())
+    ), "{text}");
+
+    // Died between the renames: the Included file is enabled, the main conf is not.
+    std::fs::write(&site.conf, &originals.0).unwrap();
+    let r = site.run(enable());
+    assert_eq!(keys(&r), (true, false), "{r:?}");
+    assert_eq!(r["files"], json!([site.conf.to_string_lossy()]));
+    assert_eq!(both(), enabled);
+    std::fs::write(&site.conf, &originals.0).unwrap();
+    let r = site.run(json!({"state": "disabled"}));
+    assert_eq!(keys(&r), (true, false), "{r:?}");
+    assert_eq!(both(), originals);
 }

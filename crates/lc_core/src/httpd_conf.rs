@@ -249,12 +249,9 @@ pub struct Maintenance {
 }
 
 impl Maintenance {
-    /// The block's lines, without line endings.
+    /// The server-level block's lines, without line endings: it goes at the end of the main conf.
     pub fn lines(&self) -> Vec<String> {
-        let mut l = vec![BEGIN_MARKER.to_string()];
-        if let Some(p) = &self.page_written {
-            l.push(format!("{PAGE_NOTE}{p}"));
-        }
+        let mut l = self.opening();
         if let Access::CompatLoading(path) = &self.access {
             l.push("<IfModule !access_compat_module>".into());
             l.push(format!(
@@ -263,10 +260,72 @@ impl Maintenance {
             ));
             l.push("</IfModule>".into());
         }
+        l.extend(self.sections());
+        l.push(END_MARKER.to_string());
+        l
+    }
+
+    /// The block put at the end of a `<VirtualHost>` that has sections of its own (Apache merges
+    /// them after the server's): the same `<Location>` sections, merged last.
+    pub fn virtual_host_lines(&self) -> Vec<String> {
+        let mut l = self.opening();
+        l.extend(self.sections());
+        l.push(END_MARKER.to_string());
+        l
+    }
+
+    /// The block put before the first `RewriteRule`/`Redirect` of a server or virtual host
+    /// context: those answer before access control, so everyone outside the allow list is
+    /// answered 403 (and so the page) by a rule of ours that comes first. The allow list is
+    /// written as `-R` tests of an ap_expr (Apache 2.4), which cannot check a host name.
+    pub fn guard_lines(&self) -> std::result::Result<Vec<String>, String> {
+        let mut tests = Vec::new();
+        for a in &self.allow_from {
+            match a {
+                AllowEntry::Host(h) => return Err(h.clone()),
+                AllowEntry::Ip(s) | AllowEntry::Network(s) => tests.push(format!("-R '{s}'")),
+            }
+        }
+        let mut l = self.opening();
+        // A request forbidden here is answered before any <Location> applies: the error
+        // documents must be set at this level too.
         for code in &self.error_codes {
             l.push(format!("ErrorDocument {code} /{}", self.page_name));
         }
-        l.push("<Location />".into());
+        l.push("RewriteEngine On".into());
+        l.push(format!("RewriteCond expr \"!({})\"", tests.join(" || ")));
+        l.push(format!(
+            "RewriteCond %{{REQUEST_URI}} !=/{}",
+            self.page_name
+        ));
+        if let Some(assets) = &self.assets_path {
+            l.push(format!(
+                "RewriteCond %{{REQUEST_URI}} !^{}",
+                assets.replace('.', "\\.")
+            ));
+        }
+        l.push("RewriteRule ^ - [F]".into());
+        l.push(END_MARKER.to_string());
+        Ok(l)
+    }
+
+    /// The BEGIN marker and the page note. Every block records the page, so that a run that died
+    /// between renaming an Included file and the main conf still knows the page is ours.
+    fn opening(&self) -> Vec<String> {
+        let mut l = vec![BEGIN_MARKER.to_string()];
+        if let Some(p) = &self.page_written {
+            l.push(format!("{PAGE_NOTE}{p}"));
+        }
+        l
+    }
+
+    /// `<Location />` (the ErrorDocuments inside it, so that they outrank a virtual host's own)
+    /// and the assets exemption.
+    fn sections(&self) -> Vec<String> {
+        let mut l = vec!["<Location />".to_string()];
+        for code in &self.error_codes {
+            l.push(format!("    ErrorDocument {code} /{}", self.page_name));
+        }
         match self.access {
             Access::Compat | Access::CompatLoading(_) => {
                 l.push("    Order Deny,Allow".into());
@@ -289,8 +348,13 @@ impl Maintenance {
             }
         }
         l.push("</Location>".into());
-        if let Some(assets) = &self.assets_path {
-            l.push(format!("<Location {assets}>"));
+        // The page itself, and the assets: everyone may fetch them. Measured: a denied request
+        // whose sections differ from the page's (a virtual host's <Location /files>, a rule
+        // that forbids before any <Location>) would otherwise get Apache's "additionally, a 403
+        // ... while trying to use an ErrorDocument" instead of the page.
+        let page = format!("/{}", self.page_name);
+        for path in std::iter::once(page.as_str()).chain(self.assets_path.as_deref()) {
+            l.push(format!("<Location {path}>"));
             match self.access {
                 // Measured: with Order/Allow in force, adding `Require all granted` here breaks
                 // the exemption; Allow from all alone works.
@@ -302,7 +366,6 @@ impl Maintenance {
             }
             l.push("</Location>".into());
         }
-        l.push(END_MARKER.to_string());
         l
     }
 }
@@ -315,7 +378,7 @@ fn quote_arg(s: &str) -> String {
     }
 }
 
-/// Where the managed block is in the file.
+/// One managed block in a file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Block {
     /// Byte range to cut to remove the block (it includes the line ending added before the
@@ -331,13 +394,16 @@ pub struct Block {
     pub uses_require: bool,
 }
 
-/// One directive of the conf (outside the managed block).
+/// One directive of the conf (outside the managed blocks). Sections appear twice: their opening
+/// (`<virtualhost`, with its arguments) and their closing (`</virtualhost`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Directive {
     pub name: String,
     pub args: Vec<String>,
     /// 1-based line where it starts.
     pub line: usize,
+    /// Byte offset of that line.
+    pub offset: usize,
     /// The enclosing sections, outermost first, lower-cased names (`virtualhost`, `ifmodule`).
     pub sections: Vec<String>,
 }
@@ -346,17 +412,30 @@ impl Directive {
     /// Outside any `<VirtualHost>`, `<Directory>`, `<Location>`, `<Files>`…: server-wide (the
     /// conditional sections `<IfModule>`, `<IfDefine>`, `<IfFile>`, `<IfVersion>` do not count).
     pub fn is_server_wide(&self) -> bool {
-        self.sections.iter().all(|s| s.starts_with("if"))
+        self.sections.iter().all(|s| is_conditional(s))
+    }
+
+    fn is(&self, name: &str) -> bool {
+        self.name.eq_ignore_ascii_case(name)
     }
 }
 
-/// A parsed httpd.conf: its bytes, line ending, managed block and directives.
+/// `<IfModule>`, `<IfDefine>`, `<IfFile>`, `<IfVersion>`, `<IfDirective>`, `<IfSection>`: they
+/// decide whether their lines count, not where they apply (`<If>` is not one of them).
+fn is_conditional(section: &str) -> bool {
+    section.len() > 2 && section.starts_with("if")
+}
+
+/// A parsed httpd.conf (or Included file): its bytes, line ending, managed blocks and the bytes
+/// without them.
 #[derive(Debug, Clone)]
 pub struct HttpdConf {
     path: PathBuf,
     bytes: Vec<u8>,
+    /// The bytes without the managed blocks: the file as it was before maintenance.
+    base: Vec<u8>,
     eol: &'static str,
-    block: Option<Block>,
+    blocks: Vec<Block>,
 }
 
 impl HttpdConf {
@@ -367,18 +446,10 @@ impl HttpdConf {
     }
 
     /// Parses a conf's bytes; fails on damaged markers (a BEGIN without END, an END without
-    /// BEGIN, two blocks), naming the line.
+    /// BEGIN, a BEGIN inside a block), naming the line.
     pub fn parse(path: &Path, bytes: Vec<u8>) -> Result<HttpdConf> {
-        let mut eol = match bytes.iter().position(|&b| b == b'\n') {
-            Some(i) if i > 0 && bytes[i - 1] == b'\r' => "\r\n",
-            _ => "\n",
-        };
-        // The line ending the block was written with: that of its BEGIN line. It is the file's
-        // own, except when the file had no line break before the block, which then brought the
-        // first one (a file `Listen 80\r` gets `\n` + the block: its first break reads `\r\n`).
-        let mut block_eol = eol;
-        let mut begin: Option<(usize, usize)> = None; // (byte offset, line)
-        let mut block: Option<Block> = None;
+        let mut begin: Option<(usize, usize, &'static str)> = None; // (offset, line, its eol)
+        let mut blocks: Vec<Block> = Vec::new();
         let mut page_written = None;
         let mut loads = None;
         let mut uses_require = false;
@@ -386,31 +457,22 @@ impl HttpdConf {
             let text = String::from_utf8_lossy(line);
             let t = text.trim();
             if t.starts_with(BEGIN_PREFIX) {
-                if let Some((_, l)) = begin {
+                if let Some((_, l, _)) = begin {
                     return Err(damaged(
                         path,
                         n + 1,
                         &format!("a second BEGIN marker before the END of the one on line {l}"),
                     ));
                 }
-                if let Some(b) = &block {
-                    return Err(damaged(
-                        path,
-                        n + 1,
-                        &format!(
-                            "a second maintenance block (the first starts on line {})",
-                            b.line
-                        ),
-                    ));
-                }
-                begin = Some((start, n + 1));
-                block_eol = if bytes[start..end].ends_with(b"\r\n") {
+                // The line ending the block was written with: that of its BEGIN line.
+                let eol = if bytes[start..end].ends_with(b"\r\n") {
                     "\r\n"
                 } else {
                     "\n"
                 };
+                begin = Some((start, n + 1, eol));
             } else if t.starts_with(END_PREFIX) {
-                let Some((b_start, b_line)) = begin.take() else {
+                let Some((b_start, b_line, block_eol)) = begin.take() else {
                     return Err(damaged(
                         path,
                         n + 1,
@@ -425,13 +487,12 @@ impl HttpdConf {
                         range.start -= cut;
                     }
                 }
-                eol = block_eol;
-                block = Some(Block {
+                blocks.push(Block {
                     range,
                     line: b_line,
                     page_written: page_written.take(),
                     loads_access_compat: loads.take(),
-                    uses_require,
+                    uses_require: std::mem::take(&mut uses_require),
                 });
             } else if begin.is_some() {
                 if let Some(p) = t.strip_prefix(PAGE_NOTE.trim_end()) {
@@ -452,14 +513,32 @@ impl HttpdConf {
                 }
             }
         }
-        if let Some((_, line)) = begin {
+        if let Some((_, line, _)) = begin {
             return Err(damaged(path, line, "a BEGIN marker without its END marker"));
         }
+        let mut base = Vec::with_capacity(bytes.len());
+        let mut pos = 0;
+        for b in &blocks {
+            base.extend_from_slice(&bytes[pos..b.range.start]);
+            pos = b.range.end;
+        }
+        base.extend_from_slice(&bytes[pos..]);
+        // The file's own line ending, read where maintenance cannot change it: without the
+        // blocks (a file `Listen 80\r` gets `\n` + the block, whose first break reads `\r\n`).
+        let eol = match base.iter().position(|&b| b == b'\n') {
+            Some(i) if i > 0 && base[i - 1] == b'\r' => "\r\n",
+            Some(_) => "\n",
+            None => blocks
+                .first()
+                .filter(|b| bytes[b.range.clone()].starts_with(b"\r\n"))
+                .map_or("\n", |_| "\r\n"),
+        };
         Ok(HttpdConf {
             path: path.to_path_buf(),
             bytes,
+            base,
             eol,
-            block,
+            blocks,
         })
     }
 
@@ -473,128 +552,65 @@ impl HttpdConf {
     pub fn eol(&self) -> &'static str {
         self.eol
     }
-    /// The managed block, if maintenance mode is on.
+    /// The first managed block, if maintenance mode is on in this file.
     pub fn block(&self) -> Option<&Block> {
-        self.block.as_ref()
+        self.blocks.first()
+    }
+    /// Every managed block of this file.
+    pub fn blocks(&self) -> &[Block] {
+        &self.blocks
+    }
+    /// The page this module wrote, as the blocks record it.
+    pub fn page_written(&self) -> Option<&str> {
+        self.blocks.iter().find_map(|b| b.page_written.as_deref())
     }
 
-    /// The bytes with the block removed: the original file.
+    /// The bytes with the blocks removed: the original file.
     pub fn disabled(&self) -> Vec<u8> {
-        match &self.block {
-            None => self.bytes.clone(),
-            Some(b) => {
-                let mut out = self.bytes[..b.range.start].to_vec();
-                out.extend_from_slice(&self.bytes[b.range.end..]);
-                out
-            }
-        }
+        self.base.clone()
     }
 
-    /// The bytes with the block for `m`: replaced where it stands, or appended at the end.
-    pub fn enabled(&self, m: &Maintenance) -> Vec<u8> {
-        let text: String = m.lines().join(self.eol);
-        match &self.block {
-            Some(b) => {
-                let mut out = self.bytes[..b.range.start].to_vec();
-                let old = &self.bytes[b.range.clone()];
-                // Keep what the block carried: a leading line ending (file without one at its
-                // end) and a trailing one.
-                if old.starts_with(self.eol.as_bytes()) && !old.starts_with(b"#") {
-                    out.extend_from_slice(self.eol.as_bytes());
-                }
+    /// The main conf with the blocks for `m`, this file alone (its Includes not read): see
+    /// [`ConfSet::enabled`].
+    pub fn enabled(&self, m: &Maintenance) -> Result<Vec<u8>> {
+        let set = ConfSet {
+            files: vec![self.clone()],
+        };
+        Ok(set.enabled(m, &|_| false)?.swap_remove(0))
+    }
+
+    /// `base` with `blocks` (offset in `base`, lines) inserted, in offset order. A block at the
+    /// end of a file without a final line break is preceded by one.
+    fn with_blocks(&self, mut blocks: Vec<(usize, Vec<String>)>) -> Vec<u8> {
+        blocks.sort_by_key(|(at, _)| *at);
+        let mut out = Vec::with_capacity(self.base.len() + 1024);
+        let mut pos = 0;
+        for (at, lines) in blocks {
+            out.extend_from_slice(&self.base[pos..at]);
+            pos = at;
+            let text = lines.join(self.eol);
+            if at == self.base.len() && !self.base.is_empty() && !self.base.ends_with(b"\n") {
+                out.extend_from_slice(self.eol.as_bytes());
                 out.extend_from_slice(text.as_bytes());
-                if old.ends_with(b"\n") {
-                    out.extend_from_slice(self.eol.as_bytes());
-                }
-                out.extend_from_slice(&self.bytes[b.range.end..]);
-                out
-            }
-            None => {
-                let mut out = self.bytes.clone();
-                if out.is_empty() || out.ends_with(b"\n") {
-                    out.extend_from_slice(text.as_bytes());
-                    out.extend_from_slice(self.eol.as_bytes());
-                } else {
-                    out.extend_from_slice(self.eol.as_bytes());
-                    out.extend_from_slice(text.as_bytes());
-                }
-                out
+            } else {
+                out.extend_from_slice(text.as_bytes());
+                out.extend_from_slice(self.eol.as_bytes());
             }
         }
+        out.extend_from_slice(&self.base[pos..]);
+        out
     }
 
-    /// The directives outside the managed block, with their sections. Comments are skipped,
+    /// The directives outside the managed blocks, with their sections. Comments are skipped,
     /// continuation lines (ending in `\`) joined, quotes removed.
     pub fn directives(&self) -> Vec<Directive> {
-        let mut out = Vec::new();
-        let mut sections: Vec<String> = Vec::new();
-        let mut pending = String::new();
-        let mut pending_line = 0;
-        for (n, (start, _, line)) in lines_of(&self.bytes).enumerate() {
-            if self
-                .block
-                .as_ref()
-                .is_some_and(|b| b.range.contains(&start))
-            {
-                continue;
-            }
-            let text = String::from_utf8_lossy(line);
-            let t = text.trim();
-            if pending.is_empty() {
-                if t.is_empty() || t.starts_with('#') {
-                    continue;
-                }
-                pending_line = n + 1;
-            }
-            if let Some(head) = t.strip_suffix('\\') {
-                pending.push_str(head);
-                pending.push(' ');
-                continue;
-            }
-            pending.push_str(t);
-            let full = std::mem::take(&mut pending);
-            let full = full.trim();
-            if let Some(close) = full.strip_prefix("</") {
-                let name = close.trim_end_matches('>').trim().to_ascii_lowercase();
-                if let Some(pos) = sections.iter().rposition(|s| *s == name) {
-                    sections.truncate(pos);
-                }
-                continue;
-            }
-            if let Some(open) = full.strip_prefix('<') {
-                let inner = open.trim_end().trim_end_matches('>');
-                let mut words = split_args(inner);
-                if !words.is_empty() {
-                    let name = words.remove(0).to_ascii_lowercase();
-                    out.push(Directive {
-                        name: format!("<{name}"),
-                        args: words,
-                        line: pending_line,
-                        sections: sections.clone(),
-                    });
-                    sections.push(name);
-                }
-                continue;
-            }
-            let mut words = split_args(full);
-            if words.is_empty() {
-                continue;
-            }
-            let name = words.remove(0);
-            out.push(Directive {
-                name,
-                args: words,
-                line: pending_line,
-                sections: sections.clone(),
-            });
-        }
-        out
+        directives_of(&self.base)
     }
 
     fn last_server_wide(&self, name: &str) -> Option<String> {
         self.directives()
             .into_iter()
-            .filter(|d| d.name.eq_ignore_ascii_case(name) && d.is_server_wide())
+            .filter(|d| d.is(name) && d.is_server_wide())
             .rev()
             .find_map(|d| d.args.into_iter().next())
     }
@@ -623,13 +639,13 @@ impl HttpdConf {
             .map(|d| self.resolve(&d))
     }
 
-    /// The `LoadModule` lines outside the block: `(module name, resolved file)`.
+    /// The `LoadModule` lines outside the blocks: `(module name, resolved file)`.
     pub fn load_modules(&self) -> Vec<(String, PathBuf)> {
         // ServerRoot once, not once per line (a conf loads dozens of modules).
         let root = self.server_root();
         self.directives()
             .into_iter()
-            .filter(|d| d.name.eq_ignore_ascii_case("LoadModule") && d.args.len() >= 2)
+            .filter(|d| d.is("LoadModule") && d.args.len() >= 2)
             .map(|d| (d.args[0].clone(), resolve_against(&root, &d.args[1])))
             .collect()
     }
@@ -669,6 +685,650 @@ impl HttpdConf {
         }
         None
     }
+}
+
+/// The directives of `bytes` (see [`HttpdConf::directives`]).
+fn directives_of(bytes: &[u8]) -> Vec<Directive> {
+    let mut out = Vec::new();
+    let mut sections: Vec<String> = Vec::new();
+    let mut pending = String::new();
+    let mut pending_line = 0;
+    let mut pending_offset = 0;
+    for (n, (start, _, line)) in lines_of(bytes).enumerate() {
+        let text = String::from_utf8_lossy(line);
+        let t = text.trim();
+        if pending.is_empty() {
+            if t.is_empty() || t.starts_with('#') {
+                continue;
+            }
+            pending_line = n + 1;
+            pending_offset = start;
+        }
+        if let Some(head) = t.strip_suffix('\\') {
+            pending.push_str(head);
+            pending.push(' ');
+            continue;
+        }
+        pending.push_str(t);
+        let full = std::mem::take(&mut pending);
+        let full = full.trim();
+        if let Some(close) = full.strip_prefix("</") {
+            let name = close.trim_end_matches('>').trim().to_ascii_lowercase();
+            if let Some(pos) = sections.iter().rposition(|s| *s == name) {
+                sections.truncate(pos);
+            }
+            out.push(Directive {
+                name: format!("</{name}"),
+                args: Vec::new(),
+                line: pending_line,
+                offset: pending_offset,
+                sections: sections.clone(),
+            });
+            continue;
+        }
+        if let Some(open) = full.strip_prefix('<') {
+            let inner = open.trim_end().trim_end_matches('>');
+            let mut words = split_args(inner);
+            if !words.is_empty() {
+                let name = words.remove(0).to_ascii_lowercase();
+                out.push(Directive {
+                    name: format!("<{name}"),
+                    args: words,
+                    line: pending_line,
+                    offset: pending_offset,
+                    sections: sections.clone(),
+                });
+                sections.push(name);
+            }
+            continue;
+        }
+        let mut words = split_args(full);
+        if words.is_empty() {
+            continue;
+        }
+        let name = words.remove(0);
+        out.push(Directive {
+            name,
+            args: words,
+            line: pending_line,
+            offset: pending_offset,
+            sections: sections.clone(),
+        });
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// The whole configuration: the main conf and the files it Includes.
+
+/// Directives that answer a request before access control runs (mod_rewrite's and mod_alias's
+/// translate-name stage) when they stand at server or virtual-host level.
+const ANSWER_EARLY: &[&str] = &[
+    "RewriteRule",
+    "RewriteCond",
+    "Redirect",
+    "RedirectMatch",
+    "RedirectPermanent",
+    "RedirectTemp",
+];
+
+/// Directives that, inside an `<If>`/`<ElseIf>`/`<Else>` (merged after every `<Location>`), would
+/// decide access or the error page over ours.
+const OUTRANKING: &[&str] = &[
+    "Require",
+    "Allow",
+    "Deny",
+    "Order",
+    "Satisfy",
+    "ErrorDocument",
+    "AuthMerging",
+];
+
+/// One directive of the whole configuration, in the order httpd reads it.
+#[derive(Debug, Clone)]
+pub struct ConfDirective {
+    /// Index of its file in [`ConfSet::files`].
+    pub file: usize,
+    /// Its sections include those around the Include that brought its file in.
+    pub d: Directive,
+}
+
+/// A `<VirtualHost>` of the configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VirtualHost {
+    pub file: PathBuf,
+    pub line: usize,
+    /// Its addresses (`*:443`, `10.0.0.5:80`, `_default_:443`).
+    pub addresses: Vec<String>,
+    /// ServerName then ServerAliases.
+    pub names: Vec<String>,
+    /// It turns TLS on (`SSLEngine on`, IHS's `SSLEnable`).
+    pub tls: bool,
+}
+
+/// A `Listen` of the configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listener {
+    /// The address part, empty when it listens on every address.
+    pub address: String,
+    pub port: u16,
+    /// `https` or `http`: the Listen's own protocol, else TLS when a virtual host on its port
+    /// turns TLS on (or the port is 443).
+    pub scheme: &'static str,
+}
+
+/// The main conf and every Included file it could read, in reading order (`files[0]` is the
+/// main conf).
+#[derive(Debug, Clone)]
+pub struct ConfSet {
+    pub files: Vec<HttpdConf>,
+}
+
+impl ConfSet {
+    /// Reads the conf at `main` and, through its `Include`/`IncludeOptional` lines (resolved
+    /// against ServerRoot; wildcards and folders as httpd reads them), the files it includes. An
+    /// Include that names no file is skipped (httpd's own check reports a missing one); a file
+    /// that exists but cannot be read is refused, naming the Include.
+    pub fn read(main: &Path) -> Result<ConfSet> {
+        let conf = HttpdConf::read(main)?;
+        let root = conf.server_root();
+        let mut set = ConfSet { files: vec![conf] };
+        let mut stack = vec![main.to_path_buf()];
+        set.read_includes(0, &root, &mut stack)?;
+        Ok(set)
+    }
+
+    fn read_includes(&mut self, file: usize, root: &Path, stack: &mut Vec<PathBuf>) -> Result<()> {
+        let includes: Vec<Directive> = self.files[file]
+            .directives()
+            .into_iter()
+            .filter(|d| (d.is("Include") || d.is("IncludeOptional")) && !d.args.is_empty())
+            .collect();
+        for inc in includes {
+            let pattern = resolve_against(root, &inc.args[0]);
+            for path in expand_include(&pattern) {
+                if stack.contains(&path) || self.files.iter().any(|f| f.path == path) {
+                    continue;
+                }
+                if stack.len() > 16 {
+                    return Err(Error::parse(
+                        &self.files[file].path,
+                        inc.line,
+                        "Includes nest more than 16 deep",
+                    ));
+                }
+                let conf = HttpdConf::read(&path).map_err(|e| {
+                    e.context(format!(
+                        "reading the file Included at {}:{}",
+                        self.files[file].path.display(),
+                        inc.line
+                    ))
+                })?;
+                self.files.push(conf);
+                let idx = self.files.len() - 1;
+                stack.push(path);
+                self.read_includes(idx, root, stack)?;
+                stack.pop();
+            }
+        }
+        Ok(())
+    }
+
+    /// The index of the file at `path`.
+    fn index_of(&self, path: &Path) -> Option<usize> {
+        self.files.iter().position(|f| f.path == path)
+    }
+
+    /// Every directive in httpd's reading order, Included files expanded where they are
+    /// included (their directives carry the sections around the Include line).
+    pub fn directives(&self) -> Vec<ConfDirective> {
+        let root = self.files[0].server_root();
+        let mut out = Vec::new();
+        let mut seen = vec![false; self.files.len()];
+        self.expand(0, &[], &root, &mut seen, &mut out);
+        out
+    }
+
+    fn expand(
+        &self,
+        file: usize,
+        outer: &[String],
+        root: &Path,
+        seen: &mut [bool],
+        out: &mut Vec<ConfDirective>,
+    ) {
+        if seen[file] {
+            return;
+        }
+        seen[file] = true;
+        for d in self.files[file].directives() {
+            let mut sections = outer.to_vec();
+            sections.extend(d.sections.iter().cloned());
+            let include = (d.is("Include") || d.is("IncludeOptional")) && !d.args.is_empty();
+            let d = Directive { sections, ..d };
+            if include {
+                for path in expand_include(&resolve_against(root, &d.args[0])) {
+                    if let Some(i) = self.index_of(&path) {
+                        self.expand(i, &d.sections, root, seen, out);
+                    }
+                }
+            }
+            out.push(ConfDirective { file, d });
+        }
+        seen[file] = false;
+    }
+
+    /// The blocks removed from every file: the configuration as it was.
+    pub fn disabled(&self) -> Vec<Vec<u8>> {
+        self.files.iter().map(HttpdConf::disabled).collect()
+    }
+
+    /// The new bytes of every file with maintenance mode `m` in place where Apache applies it:
+    ///
+    /// - the main conf ends with the server-level block (its `<Location />` comes after every
+    ///   server-level section, and holds the ErrorDocuments, which so outrank a virtual host's);
+    /// - every `<VirtualHost>` holding `<Location>`/`<LocationMatch>` sections of its own (merged
+    ///   after the server's) gets the same sections at its end, in the file that closes it;
+    /// - every server or virtual-host context with `RewriteRule`/`Redirect…` lines (which answer
+    ///   before access control) gets a rule before its first one that answers 403 to everyone
+    ///   outside the allow list.
+    ///
+    /// Refused, before anything is written, with the file, line and directive: such a place in a
+    /// file for which `readonly` is true; an `<If>` section deciding access (Apache applies it
+    /// after every `<Location>`); a guard needed while `allow_from` holds a host name.
+    pub fn enabled(
+        &self,
+        m: &Maintenance,
+        readonly: &dyn Fn(&Path) -> bool,
+    ) -> Result<Vec<Vec<u8>>> {
+        let all = self.directives();
+        let mut inserts: Vec<Vec<(usize, Vec<String>)>> = vec![Vec::new(); self.files.len()];
+        let server = self.files[0].base.len();
+        inserts[0].push((server, m.lines()));
+        let here =
+            |c: &ConfDirective| format!("{}:{}", self.files[c.file].path.display(), c.d.line);
+        let shown = |d: &Directive| {
+            let mut s = d.name.trim_start_matches('<').to_string();
+            if d.name.starts_with('<') {
+                s = format!("<{}", capitalised_section(&s));
+            }
+            for a in &d.args {
+                s.push(' ');
+                s.push_str(a);
+            }
+            if d.name.starts_with('<') {
+                s.push('>');
+            }
+            s
+        };
+        let mut place = |file: usize,
+                         at: usize,
+                         lines: Vec<String>,
+                         why: &dyn Fn() -> String|
+         -> Result<()> {
+            if readonly(&self.files[file].path) {
+                return Err(Error::invalid(format!(
+                    "{}, and {} is not to be changed (readonly_files): maintenance mode cannot be put where Apache applies it",
+                    why(),
+                    self.files[file].path.display()
+                )));
+            }
+            if !inserts[file].iter().any(|(a, _)| *a == at) {
+                inserts[file].push((at, lines));
+            }
+            Ok(())
+        };
+        // Virtual hosts: (index of the opening in `all`, depth of its section).
+        let mut open: Vec<(usize, usize)> = Vec::new();
+        let mut vhost_has_location: Vec<Option<usize>> = Vec::new();
+        let mut guarded: Vec<bool> = Vec::new(); // per open vhost
+        let mut server_guarded = false;
+        for (i, c) in all.iter().enumerate() {
+            let d = &c.d;
+            if d.is("<virtualhost") {
+                open.push((i, d.sections.len()));
+                vhost_has_location.push(None);
+                guarded.push(false);
+                continue;
+            }
+            if d.is("</virtualhost") {
+                if let Some((o, _)) = open.pop() {
+                    let loc = vhost_has_location.pop().flatten();
+                    guarded.pop();
+                    if let Some(l) = loc {
+                        let why = || {
+                            format!(
+                                "{}: {} has its own {} (line {}), which Apache applies after the server's maintenance block",
+                                here(&all[o]),
+                                shown(&all[o].d),
+                                shown(&all[l].d),
+                                all[l].d.line
+                            )
+                        };
+                        place(c.file, d.offset, m.virtual_host_lines(), &why)?;
+                    }
+                }
+                continue;
+            }
+            if d.sections
+                .iter()
+                .any(|s| s == "if" || s == "elseif" || s == "else")
+                && OUTRANKING.iter().any(|n| d.is(n))
+            {
+                let section = all[..i]
+                    .iter()
+                    .rev()
+                    .find(|p| p.d.is("<if") || p.d.is("<elseif") || p.d.is("<else"))
+                    .map_or_else(|| "<If>".to_string(), |p| shown(&p.d));
+                return Err(Error::invalid(format!(
+                    "{}: {} inside {} decides access after every <Location>: maintenance mode cannot outrank it; move it into a <Location> or take it out during maintenance",
+                    here(c),
+                    shown(d),
+                    section
+                )));
+            }
+            if (d.is("<location") || d.is("<locationmatch")) && !open.is_empty() {
+                if let Some(slot) = vhost_has_location.last_mut() {
+                    slot.get_or_insert(i);
+                }
+            }
+            let context_level = d
+                .sections
+                .iter()
+                .all(|s| is_conditional(s) || s == "virtualhost");
+            if context_level && ANSWER_EARLY.iter().any(|n| d.is(n)) {
+                let in_vhost = d.sections.iter().any(|s| s == "virtualhost");
+                let done = if in_vhost {
+                    guarded.last().copied().unwrap_or(true)
+                } else {
+                    server_guarded
+                };
+                if done {
+                    continue;
+                }
+                let lines = m.guard_lines().map_err(|host| {
+                    Error::invalid(format!(
+                        "{}: {} answers before access control, and the rule that keeps users out there cannot check allow_from entry {host:?} (a host name): list its address instead",
+                        here(c),
+                        shown(d)
+                    ))
+                })?;
+                let why = || format!("{}: {} answers before access control", here(c), shown(d));
+                place(c.file, d.offset, lines, &why)?;
+                if in_vhost {
+                    if let Some(g) = guarded.last_mut() {
+                        *g = true;
+                    }
+                } else {
+                    server_guarded = true;
+                }
+            }
+        }
+        Ok(self
+            .files
+            .iter()
+            .zip(inserts)
+            .map(|(f, ins)| {
+                if ins.is_empty() {
+                    f.base.clone()
+                } else {
+                    f.with_blocks(ins)
+                }
+            })
+            .collect())
+    }
+
+    /// The directives httpd acts on: those inside an `<IfModule>`, `<IfFile>` or `<IfDefine>`
+    /// whose condition is false are left out. Modules count as loaded from their (live)
+    /// `LoadModule` line on; `<IfDefine X>` is false (no `-D` is known here), `<IfFile>` is
+    /// checked against ServerRoot; other conditions count as true.
+    pub fn live_directives(&self) -> Vec<ConfDirective> {
+        let root = self.files[0].server_root();
+        let mut loaded: Vec<String> = Vec::new();
+        let mut alive: Vec<bool> = Vec::new();
+        let mut out = Vec::new();
+        for c in self.directives() {
+            let up = alive.last().copied().unwrap_or(true);
+            if c.d.name.starts_with("</") {
+                alive.pop();
+                if up {
+                    out.push(c);
+                }
+                continue;
+            }
+            if c.d.name.starts_with('<') {
+                let arg = c.d.args.first().map(String::as_str).unwrap_or("");
+                let (negated, arg) = match arg.strip_prefix('!') {
+                    Some(a) => (true, a),
+                    None => (false, arg),
+                };
+                let holds = match c.d.name.as_str() {
+                    "<ifmodule" => {
+                        let name = arg
+                            .strip_prefix("mod_")
+                            .and_then(|a| a.strip_suffix(".c"))
+                            .map_or_else(|| arg.to_string(), |m| format!("{m}_module"));
+                        Some(loaded.contains(&name))
+                    }
+                    "<iffile" => Some(resolve_against(&root, arg).exists()),
+                    "<ifdefine" => Some(false),
+                    _ => None,
+                };
+                let live = up && holds.is_none_or(|h| h != negated);
+                alive.push(live);
+                if up {
+                    out.push(c);
+                }
+                continue;
+            }
+            if !up {
+                continue;
+            }
+            if c.d.is("LoadModule") {
+                if let Some(m) = c.d.args.first() {
+                    loaded.push(m.clone());
+                }
+            }
+            out.push(c);
+        }
+        out
+    }
+
+    /// The virtual hosts httpd acts on, in reading order.
+    pub fn virtual_hosts(&self) -> Vec<VirtualHost> {
+        let all = self.live_directives();
+        let mut out: Vec<VirtualHost> = Vec::new();
+        let mut open: Vec<usize> = Vec::new();
+        for c in &all {
+            let d = &c.d;
+            if d.is("<virtualhost") {
+                out.push(VirtualHost {
+                    file: self.files[c.file].path.clone(),
+                    line: d.line,
+                    addresses: d.args.clone(),
+                    names: Vec::new(),
+                    tls: false,
+                });
+                open.push(out.len() - 1);
+            } else if d.is("</virtualhost") {
+                open.pop();
+            } else if let Some(&v) = open.last() {
+                let direct = d.sections.iter().filter(|s| !is_conditional(s)).count() == 1;
+                if !direct {
+                    continue;
+                }
+                if d.is("ServerName") {
+                    if let Some(n) = d.args.first() {
+                        out[v].names.insert(0, n.clone());
+                    }
+                } else if d.is("ServerAlias") {
+                    out[v].names.extend(d.args.iter().cloned());
+                } else if (d.is("SSLEngine")
+                    && d.args.first().is_some_and(|a| a.eq_ignore_ascii_case("on")))
+                    || d.is("SSLEnable")
+                {
+                    out[v].tls = true;
+                }
+            }
+        }
+        out
+    }
+
+    /// The main server's `ServerName`.
+    pub fn server_name(&self) -> Option<String> {
+        self.live_directives()
+            .into_iter()
+            .rev()
+            .find(|c| c.d.is("ServerName") && c.d.is_server_wide())
+            .and_then(|c| c.d.args.into_iter().next())
+    }
+
+    /// The `Listen` lines httpd acts on, each address and port once.
+    pub fn listeners(&self) -> Vec<Listener> {
+        let vhosts = self.virtual_hosts();
+        let mut out: Vec<Listener> = Vec::new();
+        for c in self.live_directives() {
+            if !c.d.is("Listen") || c.d.args.is_empty() {
+                continue;
+            }
+            let spec = &c.d.args[0];
+            let (address, port) = match spec.rsplit_once(':') {
+                Some((a, p)) => (a.trim_start_matches('[').trim_end_matches(']'), p),
+                None => ("", spec.as_str()),
+            };
+            let Ok(port) = port.parse::<u16>() else {
+                continue;
+            };
+            let proto = c.d.args.get(1).map(|p| p.to_ascii_lowercase());
+            let tls = match proto.as_deref() {
+                Some("https") => true,
+                Some(_) => false,
+                None => {
+                    port == 443
+                        || vhosts.iter().any(|v| {
+                            v.tls && v.addresses.iter().any(|a| address_port(a) == Some(port))
+                        })
+                }
+            };
+            let l = Listener {
+                address: address.to_string(),
+                port,
+                scheme: if tls { "https" } else { "http" },
+            };
+            if !out
+                .iter()
+                .any(|o| o.address == l.address && o.port == l.port)
+            {
+                out.push(l);
+            }
+        }
+        out
+    }
+}
+
+/// `<virtualhost` → `VirtualHost`, `<locationmatch` → `LocationMatch` (for messages).
+fn capitalised_section(lower: &str) -> String {
+    const NAMES: &[&str] = &[
+        "VirtualHost",
+        "LocationMatch",
+        "Location",
+        "DirectoryMatch",
+        "Directory",
+        "FilesMatch",
+        "Files",
+        "IfModule",
+        "IfDefine",
+        "IfFile",
+        "IfVersion",
+        "ElseIf",
+        "Else",
+        "If",
+    ];
+    NAMES
+        .iter()
+        .find(|n| n.eq_ignore_ascii_case(lower))
+        .map_or_else(|| lower.to_string(), |n| n.to_string())
+}
+
+/// The port of a virtual host address (`*:443` → 443; `*` → none).
+fn address_port(a: &str) -> Option<u16> {
+    a.rsplit_once(':').and_then(|(_, p)| p.parse().ok())
+}
+
+/// The files an Include pattern names, sorted as httpd reads them: a file; a folder (every file
+/// below it); or a pattern with `*`, `?` in its components.
+pub fn expand_include(pattern: &Path) -> Vec<PathBuf> {
+    let mut current = vec![PathBuf::new()];
+    for comp in pattern.components() {
+        let part = comp.as_os_str().to_string_lossy();
+        let mut next = Vec::new();
+        for base in &current {
+            if part.contains(['*', '?', '[']) {
+                let Ok(rd) = std::fs::read_dir(if base.as_os_str().is_empty() {
+                    Path::new(".")
+                } else {
+                    base
+                }) else {
+                    continue;
+                };
+                let mut names: Vec<String> = rd
+                    .filter_map(|e| e.ok())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .filter(|n| !n.starts_with('.') && wildcard_match(&part, n))
+                    .collect();
+                names.sort();
+                next.extend(names.into_iter().map(|n| base.join(n)));
+            } else {
+                next.push(base.join(comp.as_os_str()));
+            }
+        }
+        current = next;
+    }
+    let mut out = Vec::new();
+    for p in current {
+        files_below(&p, &mut out);
+    }
+    out
+}
+
+fn files_below(p: &Path, out: &mut Vec<PathBuf>) {
+    if p.is_dir() {
+        let Ok(rd) = std::fs::read_dir(p) else { return };
+        let mut names: Vec<PathBuf> = rd.filter_map(|e| e.ok()).map(|e| e.path()).collect();
+        names.sort();
+        for n in names {
+            files_below(&n, out);
+        }
+    } else if p.exists() {
+        out.push(p.to_path_buf());
+    }
+}
+
+/// `*` and `?` matching, as fnmatch does for one file-name component (`[` taken literally).
+fn wildcard_match(pattern: &str, name: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let n: Vec<char> = name.chars().collect();
+    let (mut pi, mut ni, mut star, mut mark) = (0, 0, None, 0);
+    while ni < n.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == n[ni]) {
+            pi += 1;
+            ni += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = ni;
+            pi += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ni = mark;
+        } else {
+            return false;
+        }
+    }
+    while pi < p.len() && p[pi] == '*' {
+        pi += 1;
+    }
+    pi == p.len()
 }
 
 /// `p` resolved against `root`, as httpd does; Windows absolute forms count as absolute anywhere.
@@ -1123,13 +1783,17 @@ mod tests {
             "Listen 80\nServerName x\r",
         ] {
             let conf = HttpdConf::parse(p, original.as_bytes().to_vec()).unwrap();
-            let on = conf.enabled(&m(Access::Compat));
+            let on = conf.enabled(&m(Access::Compat)).unwrap();
             let conf_on = HttpdConf::parse(p, on.clone()).unwrap();
             assert!(conf_on.block().is_some());
-            assert_eq!(conf_on.enabled(&m(Access::Compat)), on, "{original:?}");
+            assert_eq!(
+                conf_on.enabled(&m(Access::Compat)).unwrap(),
+                on,
+                "{original:?}"
+            );
             assert_eq!(conf_on.disabled(), original.as_bytes(), "{original:?}");
             // Changing the block in place keeps the rest.
-            let other = conf_on.enabled(&m(Access::Require));
+            let other = conf_on.enabled(&m(Access::Require)).unwrap();
             let conf_other = HttpdConf::parse(p, other).unwrap();
             assert_eq!(conf_other.disabled(), original.as_bytes());
         }
@@ -1146,8 +1810,14 @@ mod tests {
         );
         let only_end = format!("Listen 80\n{END_MARKER}\n");
         assert!(HttpdConf::parse(p, only_end.into_bytes()).is_err());
-        let two = format!("{BEGIN_MARKER}\n{END_MARKER}\n{BEGIN_MARKER}\n{END_MARKER}\n");
-        assert!(HttpdConf::parse(p, two.into_bytes()).is_err());
+        let nested = format!("{BEGIN_MARKER}\n{BEGIN_MARKER}\n{END_MARKER}\n{END_MARKER}\n");
+        assert!(HttpdConf::parse(p, nested.into_bytes()).is_err());
+        // Two blocks one after the other (server level and a virtual host's) are fine.
+        let two =
+            format!("{BEGIN_MARKER}\n{END_MARKER}\nListen 80\n{BEGIN_MARKER}\n{END_MARKER}\n");
+        let conf = HttpdConf::parse(p, two.into_bytes()).unwrap();
+        assert_eq!(conf.blocks().len(), 2);
+        assert_eq!(conf.disabled(), b"Listen 80\n");
     }
 
     #[test]

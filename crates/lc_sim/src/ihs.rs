@@ -26,6 +26,16 @@ pub const MODULES_DIR: &str = "/usr/lib/apache2/modules";
 pub const CONF_TEMPLATE: &str = include_str!("../templates/ihs/httpd.conf");
 /// The apachectl template: `@ROOT@`, `@NAME@`, `@HTTPD@`.
 pub const APACHECTL_TEMPLATE: &str = include_str!("../templates/ihs/apachectl");
+/// The application folders of the stand-in site (`/communities/`, …).
+pub const APP_FOLDERS: &[&str] = &[
+    "homepage",
+    "communities",
+    "files",
+    "activities",
+    "blogs",
+    "forums",
+    "wikis",
+];
 /// The file in an instance's ROOT that records it.
 pub const INSTANCE_FILE: &str = "ihs.json";
 
@@ -147,6 +157,18 @@ pub fn lay_out_with(
         SITE_CSS.as_bytes(),
         0o644,
     )?;
+    // The applications' entry paths answer, as a working Connections site's do (a trailing-slash
+    // redirect, then the page): what the checks before reopening ask for.
+    for app in APP_FOLDERS {
+        std::fs::create_dir_all(document_root.join(app))?;
+        write(
+            &document_root.join(app).join("index.html"),
+            format!("<!DOCTYPE html>\n<title>{app}</title>\n<h1>Connections {app} is up</h1>\n")
+                .as_bytes(),
+            0o644,
+        )?;
+        set_mode(&document_root.join(app), 0o755)?;
+    }
     for dir in [
         &root,
         &root.join("conf"),
