@@ -7,6 +7,7 @@ password is in no output, result or process list."""
 from __future__ import annotations
 
 import csv
+import re
 import io
 import json
 import subprocess
@@ -16,6 +17,7 @@ import pytest
 
 from conftest import RELEASE, Cell, play, run_playbook
 from test_faults import ProcessWatch
+from test_recover import sites  # noqa: F401  (the fixture)
 
 TASK = "Look up the owners"
 
@@ -149,3 +151,34 @@ def test_the_report_gains_the_owners(damaged, tmp_path):
     html = (report / "recovery-report.html").read_text()
     some = next(o for os in served.values() for o in os if o["email"] and any(o in served[c["uuid"]] for c in contacts))
     assert f"{some['name']} &lt;{some['email']}&gt;" in html
+
+
+def test_recover_with_the_api_lookup_writes_one_message_per_real_owner(sites, tmp_path):
+    """recover.yml with lc_owner_lookup api: owners.csv names every owner the API serves, and the
+    messages folder holds one message per owner, each listing exactly that owner's communities."""
+    site = sites.make("api", "communities", communities=120, seed=4)
+    contacts = site.truth["communities_to_contact"]
+    served = owners_served(site.cell)
+    api = AtomApi(site.cell)
+    try:
+        run = site.run(tmp_path, {"lc_owner_lookup": "api", "lc_owner_api_url": api.url,
+                                  "lc_owner_api_user": site.cell.user,
+                                  "lc_owner_api_password": site.cell.password})
+    finally:
+        api.close()
+    assert run.rc == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    looked = run.task("Look up every owner of the communities to contact (Communities Atom API)")
+    assert (looked["changed"], looked["unresolved"]) == (True, [])
+    rows = list(csv.DictReader(io.StringIO((site.report_dir / "owners.csv").read_text())))
+    assert sorted(r["uuid"] for r in rows) == sorted(c["uuid"] for c in contacts)
+    expected: dict[str, list[str]] = {}
+    for c in contacts:
+        for o in served[c["uuid"]]:
+            expected.setdefault(o["email"] or o["user_id"], []).append(c["uuid"])
+    got = {}
+    for text in site.messages().values():
+        to = text.splitlines()[0]
+        address = to[to.index("<") + 1:to.rindex(">")]
+        got[address] = sorted(re.findall(r"\(id ([0-9a-f-]{36})\)", text))
+    assert got == {k: sorted(v) for k, v in expected.items()}
+    assert site.cell.password not in run.stdout + run.stderr
