@@ -284,6 +284,9 @@ impl rustls::client::danger::ServerCertVerifier for NoVerify {
     }
 }
 
+/// One community's owners, or why they could not be read.
+type Lookup = Result<Vec<Owner>, String>;
+
 struct Client {
     agent: ureq::Agent,
     base: String,
@@ -293,14 +296,9 @@ struct Client {
 
 impl Client {
     /// Every community's owners (or why not), in the order given, `workers` at a time.
-    fn look_up_all(
-        &self,
-        communities: &[CommunityToContact],
-        workers: usize,
-    ) -> Vec<Result<Vec<Owner>, String>> {
+    fn look_up_all(&self, communities: &[CommunityToContact], workers: usize) -> Vec<Lookup> {
         let next = AtomicUsize::new(0);
-        let results: Mutex<Vec<Option<Result<Vec<Owner>, String>>>> =
-            Mutex::new(vec![None; communities.len()]);
+        let results: Mutex<Vec<Option<Lookup>>> = Mutex::new(vec![None; communities.len()]);
         std::thread::scope(|s| {
             for _ in 0..workers.min(communities.len()).max(1) {
                 s.spawn(|| loop {
@@ -321,7 +319,7 @@ impl Client {
             .collect()
     }
 
-    fn owners_of(&self, uuid: &str) -> Result<Vec<Owner>, String> {
+    fn owners_of(&self, uuid: &str) -> Lookup {
         if !uuid
             .chars()
             .all(|ch| ch.is_ascii_alphanumeric() || ch == '-')

@@ -60,7 +60,7 @@ fn hash(s: &str) -> u64 {
 }
 
 fn owner(p: &Person) -> Owner {
-    let hidden = hash(&p.ext_id) % 5 == 0;
+    let hidden = hash(&p.ext_id).is_multiple_of(5);
     Owner {
         name: p.name.clone(),
         email: if hidden {
@@ -79,7 +79,7 @@ fn owner(p: &Person) -> Owner {
 
 /// Whether the creator of this community is no longer one of its owners.
 pub fn creator_left(c: &Community) -> bool {
-    hash(&c.uuid) % 4 == 0
+    hash(&c.uuid).is_multiple_of(4)
 }
 
 /// The community's owners, in the order the feed lists them.
