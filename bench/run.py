@@ -13,12 +13,15 @@
    (bench/readers.py), with `cat FILE > /dev/null` as the ceiling.
 4. lc_orphan with 10,000 orphans (one wsadmin launch) and the consolidated report of 100,000
    differences (lc_core::recovery).
+5. The owners' messages of 100, 1,000 and 10,000 communities to contact (three per owner): one
+   connections.dr.lc_owner_messages task against one ansible.builtin.template task per community
+   (measured on 50 communities, extrapolated per community; labelled so).
 
 Everything is measured in this run, on this machine; ratios compare figures taken minutes apart
 at most. Peak memory is each child's maxrss, read by GNU time. Work files go to build/bench/
 (the generated big files are kept there for the next run).
 
-    python bench/run.py [--only 1,2,3,4] [--quick]
+    python bench/run.py [--only 1,2,3,4,5] [--messages 1000,10000] [--quick]
 """
 from __future__ import annotations
 
@@ -572,11 +575,74 @@ def part4(n_orphans: int, n_diffs: int, p2: dict | None) -> None:
            f"{one} launch, {run.wall:.1f} s; module alone {alone.wall:.2f} s, {mb(alone.maxrss_kb)}")
 
 
+def owner_contacts(n: int) -> list[dict]:
+    """n communities to contact, three per owner on average (owners drawn at random, seed 5)."""
+    import random
+    rng = random.Random(5)
+    owners = [f"Owner {i:05d}" for i in range(max(1, n // 3))]
+    return [{"uuid": f"{i:08x}-0000-4000-8000-{i:012x}", "name": f"Community {i}",
+             "created_by": rng.choice(owners), "applications": ["Blog", "Files", "Wiki"],
+             "fields": ["theme", "visibility"]} for i in range(n)]
+
+
+def part5(sizes: list[int], per_task_items: int) -> None:
+    heading("5. Owners' messages: one lc_owner_messages task against one template task per community")
+    base = fresh(WORK / "messages")
+    template = REPO / "playbooks" / "templates" / "owner-message.txt.j2"
+    legacy = base / "per-community.txt.j2"
+    # The per-community template of earlier releases, rendered by ansible.builtin.template.
+    legacy.write_text('To: {{ item.created_by }} (owner of the community "{{ item.name }}")\n'
+                      "Subject: Please re-save the access setting of \"{{ item.name }}\"\n\n"
+                      "{{ item.fields | join(', ') }} ({{ item.applications | join(', ') }})\n"
+                      "Community id: {{ item.uuid }}\n")
+    rows = []
+
+    def run(name: str, contacts: list[dict], task: dict) -> float:
+        work = fresh(base / name)
+        (work / "messages").mkdir()
+        (work / "vars.json").write_text(json.dumps({"contacts": contacts,
+                                                    "ansible_python_interpreter": sys.executable}))
+        (work / "play.yml").write_text(json.dumps([{"name": name, "hosts": "localhost", "gather_facts": False,
+                                                    "tasks": [dict(task, name="Write the messages")]}]))
+        rc, wall, records = playbook(work / "play.yml", work / "log", work / "times.jsonl",
+                                     inventory=["-i", "localhost,", "-c", "local"], extra_vars=work / "vars.json")
+        if rc != 0 or failures(records):
+            raise RuntimeError(f"{name} failed ({rc}); see {work / 'log'}")
+        return task_seconds(records)["Write the messages"]
+
+    ours = {}
+    for n in sizes:
+        contacts = owner_contacts(n)
+        dest = base / f"ours-{n}" / "messages"
+        secs = run(f"ours-{n}", contacts, {"connections.dr.lc_owner_messages": {
+            "communities": "{{ contacts }}", "template": str(template), "dest": str(dest)}})
+        files = len(list(dest.glob("*.txt")))
+        ours[n] = secs
+        rows.append([f"lc_owner_messages, {n:,} communities", f"{secs:.1f} s", f"{files:,} owners' messages",
+                     f"{secs / n * 1000:.1f} ms per community"])
+    contacts = owner_contacts(per_task_items)
+    dest = base / "template" / "messages"
+    secs = run("template", contacts, {
+        "ansible.builtin.template": {"src": str(legacy), "dest": str(dest) + "/{{ item.uuid }}.txt", "mode": "0640"},
+        "loop": "{{ contacts }}", "loop_control": {"label": "{{ item.name }}"}})
+    per = secs / per_task_items
+    rows.append([f"template task per community, {per_task_items} communities", f"{secs:.1f} s",
+                 f"{per_task_items} messages", f"{per * 1000:.0f} ms per community"])
+    for n in sizes:
+        rows.append([f"template task per community, {n:,} communities", f"{per * n:.0f} s",
+                     "EXTRAPOLATED", f"{per * n / max(ours[n], 0.001):.0f} x lc_owner_messages"])
+    table(rows, ["", "task time", "files", "notes"])
+    biggest = max(sizes)
+    target(f"owners' messages: {biggest:,} communities to contact in one task, in seconds",
+           ours[biggest] < 60, f"{ours[biggest]:.1f} s")
+
+
 # --- main --------------------------------------------------------------------------------------
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--only", default="1,2,3,4", help="parts to run, e.g. 1,3")
+    ap.add_argument("--only", default="1,2,3,4,5", help="parts to run, e.g. 1,3")
+    ap.add_argument("--messages", default="", help="sizes of part 5, e.g. 1000,10000 (default 100,1000,10000)")
     ap.add_argument("--quick", action="store_true", help="small sizes, for a check of the harness")
     ap.add_argument("--tasks", type=int, default=0, help="tasks of each kind in part 1 (default 12)")
     a = ap.parse_args()
@@ -608,6 +674,8 @@ def main() -> int:
                                                    "report": {"10k": 5, "100k": 3, "1M": 1}}))
     part(4, lambda: part4(n_orphans=1000 if a.quick else 10_000,
                           n_diffs=10_000 if a.quick else 100_000, p2=p2))
+    part(5, lambda: part5([int(x) for x in a.messages.split(",")] if a.messages
+                          else [100, 1000] if a.quick else [100, 1000, 10_000], per_task_items=20 if a.quick else 50))
     heading("Targets")
     for name, ok, detail in RESULTS:
         say(f"  {'PASS ' if ok else 'SHORT'}  {name}: {detail}")

@@ -5,7 +5,7 @@
   groups reach the binary as before; a target of another platform fails with one line, untouched.
 - recover.yml's preflight refuses such a host by name before anything changes.
 - The tarball of ``ansible-galaxy collection build``, installed into an empty collections path,
-  lists its seven modules without a warning, and its playbook ``connections.dr.recover`` recovers
+  lists its modules without a warning, and its playbook ``connections.dr.recover`` recovers
   the demo cell, run by its name or imported by a user's own playbook.
 """
 from __future__ import annotations
@@ -22,8 +22,10 @@ from test_recover import (DEMO_INVENTORY, FAILED, SUMMARY, TASK, Sites, assert_q
                           assert_reports_match_truth, assert_scheduler_paused_then_resumed,
                           assert_site_open, by_host, out)
 
-MODULES = ["ihs_maintenance", "lc_export", "lc_orphan", "lc_queue", "lc_resync", "lc_scheduler",
+# The binary modules (one native binary each, per platform) and every module ansible-doc lists.
+MODULES = ["ihs_maintenance", "lc_export", "lc_orphan", "lc_owners", "lc_queue", "lc_resync", "lc_scheduler",
            "lc_sync_report"]
+LISTED = sorted(MODULES + ["lc_owner_messages"])
 AIX = "is AIX 7.2 (powerpc)"
 
 
@@ -118,12 +120,12 @@ def test_a_host_of_another_platform_gets_one_line_and_is_not_touched(cell, tmp_p
     assert cell.status()["scheduler"][TASK] == "SCHEDULED"
 
 
-def test_ansible_doc_shows_the_seven_modules_and_the_filter(built):
+def test_ansible_doc_shows_the_modules_and_the_filter(built):
     env = ansible_env()
     listed = subprocess.run([str(VENV_BIN / "ansible-doc"), "-l", "connections.dr"], capture_output=True,
                             text=True, env=env, check=True)
     assert listed.stderr == ""
-    assert [line.split()[0] for line in listed.stdout.splitlines()] == [f"connections.dr.{m}" for m in MODULES]
+    assert [line.split()[0] for line in listed.stdout.splitlines()] == [f"connections.dr.{m}" for m in LISTED]
     doc = subprocess.run([str(VENV_BIN / "ansible-doc"), "-j", "-t", "filter", "connections.dr.platform_problem"],
                          capture_output=True, text=True, env=env, check=True)
     assert doc.stderr == ""
@@ -195,7 +197,7 @@ def test_the_installed_collection_lists_its_modules_without_a_warning(installed)
     listed = subprocess.run([str(VENV_BIN / "ansible-doc"), "-l", "connections.dr"], capture_output=True,
                             text=True, env=ansible_env({"ANSIBLE_CONFIG": installed["ANSIBLE_CONFIG"]}))
     assert (listed.returncode, listed.stderr) == (0, "")
-    assert [line.split()[0] for line in listed.stdout.splitlines()] == [f"connections.dr.{m}" for m in MODULES]
+    assert [line.split()[0] for line in listed.stdout.splitlines()] == [f"connections.dr.{m}" for m in LISTED]
     assert str(installed["root"]) in subprocess.run(
         [str(VENV_BIN / "ansible-doc"), "connections.dr.lc_export"], capture_output=True, text=True,
         env=ansible_env({"ANSIBLE_CONFIG": installed["ANSIBLE_CONFIG"]})).stdout

@@ -45,6 +45,37 @@ pub struct CommunityToContact {
     pub applications: Vec<String>,
     /// The fields that differ, sorted.
     pub fields: Vec<String>,
+    /// Its owners as the Communities Atom API lists them (`lc_owners`); empty when they were
+    /// not looked up, and the creator stands for them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub owners: Vec<Owner>,
+}
+
+/// An owner of a community, from the members feed of the Communities Atom API.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Owner {
+    pub name: String,
+    /// Empty when the deployment hides it (`email_hidden`).
+    #[serde(default)]
+    pub email: String,
+    /// The user id (`snx:userid`, the directory's extId).
+    #[serde(default)]
+    pub user_id: String,
+    #[serde(default)]
+    pub email_hidden: bool,
+}
+
+impl Owner {
+    /// How owners.csv names them: `Name <address>`, the user id standing for a hidden address.
+    pub fn label(&self) -> String {
+        if !self.email.is_empty() {
+            format!("{} <{}>", self.name, self.email)
+        } else if !self.user_id.is_empty() {
+            format!("{} (user id {}, e-mail hidden)", self.name, self.user_id)
+        } else {
+            self.name.clone()
+        }
+    }
 }
 
 /// How many rows and communities one application (or all of them) has.
@@ -179,6 +210,7 @@ impl Recovery {
                     created_by: known.map(|k| k.created_by.clone()).unwrap_or_default(),
                     applications: acc.applications.into_iter().map(String::from).collect(),
                     fields: acc.fields.into_iter().map(String::from).collect(),
+                    owners: Vec::new(),
                 }
             })
             .collect();
@@ -209,9 +241,10 @@ impl Recovery {
     /// The owners list (the content of `owners.csv`): one line per community to contact, RFC 4180
     /// quoting, CRLF line ends; several applications or fields are joined with `; `. A value that
     /// a spreadsheet would take for a formula (starting with `=`, `+`, `-`, `@`, tab or CR) is
-    /// prefixed with `'`.
+    /// prefixed with `'`. `owners` holds the looked-up owners (`Name <address>`, `; ` between
+    /// them), empty when they were not looked up.
     pub fn owners_csv(&self) -> String {
-        let mut out = String::from("uuid,name,created_by,applications,fields\r\n");
+        let mut out = String::from("uuid,name,created_by,applications,fields,owners\r\n");
         for c in &self.communities_to_contact {
             let cells = [
                 c.uuid.clone(),
@@ -219,6 +252,11 @@ impl Recovery {
                 c.created_by.clone(),
                 c.applications.join("; "),
                 c.fields.join("; "),
+                c.owners
+                    .iter()
+                    .map(Owner::label)
+                    .collect::<Vec<_>>()
+                    .join("; "),
             ];
             let line: Vec<String> = cells.iter().map(|v| csv_field(v)).collect();
             out.push_str(&line.join(","));

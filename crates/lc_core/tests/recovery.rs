@@ -139,7 +139,7 @@ fn empty_facts_render() {
     assert!(html.contains("No report was read."));
     assert_eq!(
         r.owners_csv(),
-        "uuid,name,created_by,applications,fields\r\n"
+        "uuid,name,created_by,applications,fields,owners\r\n"
     );
 }
 

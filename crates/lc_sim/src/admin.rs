@@ -702,7 +702,7 @@ fn remove_widgets(tx: &mut Tx, args: &[Value]) -> CallResult {
     Ok(json!(removed))
 }
 
-fn resync_one(tx: &mut Tx, uuid: &str, only: Option<&str>) -> bool {
+pub(crate) fn resync_one(tx: &mut Tx, uuid: &str, only: Option<&str>) -> bool {
     let Some(c) = tx.world.communities.get(uuid) else {
         return false;
     };

@@ -14,10 +14,13 @@
 //! - [`files`]: the export XML and HTML report writers (and the export reader), in the dialect.
 //! - [`damage`]: restores to an older backup, as scenarios.
 //! - [`truth`]: what the reports must list, from the state.
+//! - [`atom`]: the Communities Atom API (members feed, owners) on a loopback port.
 //! - [`ihs`]: IBM HTTP Server stand-ins: a real Apache httpd per instance, with an IHS-like conf.
+//! - [`toggle`]: `lc-sim toggle`: an owner's Restricted-save-back-save, for some communities.
 //! - [`util`]: seeded randomness, Java-style times, atomic writes, escaping.
 
 pub mod admin;
+pub mod atom;
 pub mod damage;
 pub mod dialect;
 pub mod files;
@@ -26,6 +29,7 @@ pub mod init;
 pub mod jython21;
 pub mod model;
 pub mod scripts;
+pub mod toggle;
 pub mod truth;
 pub mod util;
 pub mod wsadmin;

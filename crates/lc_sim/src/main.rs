@@ -142,6 +142,11 @@ enum Command {
     /// IBM HTTP Server stand-ins.
     #[command(subcommand)]
     Ihs(lc_sim::ihs::IhsCommand),
+    /// The Communities Atom API of a cell (the owners of its communities).
+    #[command(subcommand)]
+    Atom(lc_sim::atom::AtomCommand),
+    /// Play an owner's toggle (Restricted, save, back, save) for some communities.
+    Toggle(lc_sim::toggle::ToggleArgs),
 }
 
 fn json_out(v: &impl serde::Serialize) -> Result<()> {
@@ -309,6 +314,8 @@ fn run(command: Command) -> Result<ExitCode> {
             }))?;
         }
         Command::Ihs(cmd) => lc_sim::ihs::cli(cmd)?,
+        Command::Atom(cmd) => lc_sim::atom::cli(cmd)?,
+        Command::Toggle(a) => lc_sim::toggle::cli(a)?,
     }
     Ok(ExitCode::SUCCESS)
 }
