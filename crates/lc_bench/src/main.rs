@@ -6,6 +6,7 @@
 //! lc-bench export-summary FILE        lc_core::export::summarize (count, size, SHA-256)
 //! lc-bench export-resources FILE      lc_core::export::for_each_resource (every record decoded)
 //! lc-bench report-differences FILE    lc_core::report::for_each_difference (every row decoded)
+//! lc-bench report-html5ever FILE      the same rows through html5ever's tokenizer, for comparison
 //! lc-bench recovery N DIR             lc_core::recovery: N differences consolidated and written
 //! ```
 //!
@@ -21,8 +22,10 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
 
+mod html5ever_rows;
+
 const USAGE: &str = "usage: lc-bench export-summary FILE | export-resources FILE | \
-                     report-differences FILE | recovery N DIR";
+                     report-differences FILE | report-html5ever FILE | recovery N DIR";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -30,6 +33,7 @@ fn main() -> ExitCode {
         ["export-summary", file] => export_summary(Path::new(file)),
         ["export-resources", file] => export_resources(Path::new(file)),
         ["report-differences", file] => report_differences(Path::new(file)),
+        ["report-html5ever", file] => html5ever_rows::read(Path::new(file)),
         ["recovery", n, dir] => match n.parse() {
             Ok(n) => recovery(n, Path::new(dir)),
             Err(_) => Err(format!("N must be a number, got {n:?}")),
