@@ -129,7 +129,7 @@ fn recovery(n: u64, dir: &Path) -> Result<Value, String> {
             application: APPS[(i % 7) as usize].to_string(),
             object_id: rng.uuid(),
             old_community_uuid: rng.uuid(),
-            community_exists: i % 2 == 0,
+            community_exists: Some(i % 2 == 0),
         })
         .collect();
     let details: HashMap<String, CommunityDetails> = uuids
