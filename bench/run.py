@@ -44,6 +44,7 @@ WORK = BUILD / "run"
 VENV_BIN = Path(sys.executable).parent
 LC_SIM = RELEASE / "lc-sim"
 LC_BENCH = RELEASE / "lc-bench"
+LC_BENCH_HTML5EVER = RELEASE / "lc-bench-html5ever"
 TIME = "/usr/bin/time"  # GNU time (Debian package `time`)
 APPS = ["Activities", "Blog", "IdeationBlog", "Files", "Forum", "Wiki", "StatusUpdates"]
 TASK = "LifecycleRetryQueuedEvents"
@@ -457,7 +458,7 @@ def part3(sizes, reps: dict[str, dict[str, int]]) -> None:
     }
     # Maintained Rust tokenizers doing the same work, measured against ours (BENCHMARKS.md: one
     # would replace ours if it kept within 20% of its speed with flat memory).
-    others = {"for_each_difference": [("html5ever tokenizer rows", [LC_BENCH, "report-html5ever"])]}
+    others = {"for_each_difference": [("html5ever tokenizer rows", [LC_BENCH_HTML5EVER])]}
     versus: dict[str, dict[str, float]] = {}
     peaks: dict[str, dict[str, float]] = {}
     ratios: dict[str, dict[str, float]] = {}

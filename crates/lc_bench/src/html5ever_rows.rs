@@ -137,5 +137,5 @@ pub fn read(file: &Path) -> Result<Value, String> {
     }
     tok.end();
     let r = tok.sink.0.borrow();
-    Ok(super::figures(r.items, bytes, start, json!(r.chars)))
+    Ok(crate::figures(r.items, bytes, start, json!(r.chars)))
 }

@@ -6,26 +6,26 @@
 //! lc-bench export-summary FILE        lc_core::export::summarize (count, size, SHA-256)
 //! lc-bench export-resources FILE      lc_core::export::for_each_resource (every record decoded)
 //! lc-bench report-differences FILE    lc_core::report::for_each_difference (every row decoded)
-//! lc-bench report-html5ever FILE      the same rows through html5ever's tokenizer, for comparison
 //! lc-bench recovery N DIR             lc_core::recovery: N differences consolidated and written
 //! ```
 //!
 //! The time printed is the reading alone (process start-up excluded), measured inside the process
-//! like the Python readers it is compared with.
+//! like the Python readers it is compared with. `lc-bench-html5ever FILE` reads the differences
+//! report through html5ever's tokenizer instead (a binary of its own, so that this one's memory
+//! is lc_core's alone).
 
+use lc_bench::{figures, print};
 use lc_core::recovery::{CommunityDetails, Recovery};
 use lc_core::report::{self, ColumnMap, Difference, Orphan};
-use serde_json::{json, Value};
+use serde_json::json;
+use serde_json::Value;
 use std::collections::HashMap;
-use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
 
-mod html5ever_rows;
-
 const USAGE: &str = "usage: lc-bench export-summary FILE | export-resources FILE | \
-                     report-differences FILE | report-html5ever FILE | recovery N DIR";
+                     report-differences FILE | recovery N DIR";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -33,33 +33,13 @@ fn main() -> ExitCode {
         ["export-summary", file] => export_summary(Path::new(file)),
         ["export-resources", file] => export_resources(Path::new(file)),
         ["report-differences", file] => report_differences(Path::new(file)),
-        ["report-html5ever", file] => html5ever_rows::read(Path::new(file)),
         ["recovery", n, dir] => match n.parse() {
             Ok(n) => recovery(n, Path::new(dir)),
             Err(_) => Err(format!("N must be a number, got {n:?}")),
         },
         _ => Err(USAGE.to_string()),
     };
-    let (line, code) = match result {
-        Ok(v) => (v, ExitCode::SUCCESS),
-        Err(e) => (json!({ "error": e }), ExitCode::FAILURE),
-    };
-    let mut out = std::io::stdout().lock();
-    if writeln!(out, "{line}").is_err() {
-        return ExitCode::FAILURE;
-    }
-    code
-}
-
-/// The line a reader prints: what it read, the file's size, the reading time since `start`, and a
-/// check value that the harness compares with the Python reader's.
-fn figures(items: u64, bytes: u64, start: Instant, check: Value) -> Value {
-    json!({
-        "items": items,
-        "bytes": bytes,
-        "seconds": start.elapsed().as_secs_f64(),
-        "check": check,
-    })
+    print(result)
 }
 
 fn export_summary(file: &Path) -> Result<Value, String> {
