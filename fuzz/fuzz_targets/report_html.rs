@@ -53,12 +53,19 @@ fuzz_target!(|data: &[u8]| {
                 }
             }
             // What the orphans reader makes of a row without a "community exists" column.
-            let _ = report::scan(data, name, app, ReportKind::Orphans.columns(), map, |v, _| {
-                if let (None, Some(reason)) = (v[2], v[3]) {
-                    let _ = lc_core::formats::report::exists_from_reason(reason);
-                }
-                Ok(())
-            });
+            let _ = report::scan(
+                data,
+                name,
+                app,
+                ReportKind::Orphans.columns(),
+                map,
+                |v, _| {
+                    if let (None, Some(reason)) = (v[2], v[3]) {
+                        let _ = lc_core::formats::report::exists_from_reason(reason);
+                    }
+                    Ok(())
+                },
+            );
         }
     }
 });
