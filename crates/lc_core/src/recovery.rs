@@ -373,10 +373,10 @@ impl<'a> View<'a> {
                 .take(limit)
                 .map(|o| OrphanRow {
                     row: o,
-                    suggestion: if o.community_exists {
-                        "assign it back to its community, or delete it"
-                    } else {
-                        "assign it to another community, or delete it"
+                    suggestion: match o.community_exists {
+                        Some(true) => "assign it back to its community, or delete it",
+                        Some(false) => "assign it to another community, or delete it",
+                        None => "the report does not say whether its community exists: check, then assign or delete it",
                     },
                 })
                 .collect(),

@@ -184,7 +184,8 @@ fn check(restore: &[&str], seed: &str) -> Value {
                 x.application,
                 x.object_id,
                 x.old_community_uuid,
-                x.community_exists,
+                x.community_exists
+                    .expect("lc-sim's orphans reports say whether the community exists"),
             ));
         }
     }

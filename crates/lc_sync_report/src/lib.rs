@@ -1,7 +1,7 @@
 //! The lc_sync_report module: options, the generated script, and from reports to facts.
 
 use lc_core::recovery::{self, CommunityDetails, Recovery};
-use lc_core::report::{self, ColumnMap, ReportKind};
+use lc_core::report::{self, ColumnMap, Labels, ReportKind};
 use lc_core::wsadmin::{self, Script, WsadminArgs};
 use lc_core::{ArgSpec, Context, Elem, Error, Module, Opt, Outcome};
 use std::collections::HashMap;
@@ -13,7 +13,7 @@ pub struct SyncReport;
 pub struct Options {
     pub exports: Vec<String>,
     pub output_dir: String,
-    pub column_map: Option<HashMap<String, String>>,
+    pub column_map: Option<HashMap<String, Labels>>,
     pub community_details: bool,
     #[serde(flatten)]
     pub wsadmin: WsadminArgs,
