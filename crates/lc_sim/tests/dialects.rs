@@ -307,6 +307,55 @@ fn reports_from_each_dialects_exports_match_the_truth() {
         }
         assert_eq!(diffs, tdiffs, "{d}: differences vs truth");
         assert_eq!(orphans, torphans, "{d}: orphans vs truth");
+
+        // The modules' own reader (lc_core) finds the same in the same files, by its synonyms.
+        let columns = lc_core::report::ColumnMap::new(&Default::default()).unwrap();
+        let mut core_diffs = BTreeSet::new();
+        let mut core_orphans = BTreeSet::new();
+        for app in APPS {
+            let path = out.join(lc_sim::files::report_file(*d, Kind::Differences, app));
+            for x in lc_core::report::read_differences(&path, app.id, &columns)
+                .unwrap_or_else(|e| panic!("{d}: {}: {}", path.display(), e.one_line()))
+            {
+                core_diffs.insert((
+                    x.application,
+                    x.community_uuid,
+                    x.community_name,
+                    x.field,
+                    x.communities_value,
+                    x.application_value,
+                ));
+            }
+            let path = out.join(lc_sim::files::report_file(*d, Kind::Orphans, app));
+            for x in lc_core::report::read_orphans(&path, app.id, &columns)
+                .unwrap_or_else(|e| panic!("{d}: {}: {}", path.display(), e.one_line()))
+            {
+                let exists = x
+                    .community_exists
+                    .unwrap_or_else(|| panic!("{d}: {}: exists unknown", x.object_id));
+                core_orphans.insert((x.application, x.object_id, x.old_community_uuid, exists));
+            }
+        }
+        assert_eq!(
+            core_diffs, tdiffs,
+            "{d}: differences, lc_core's reader vs truth"
+        );
+        assert_eq!(
+            core_orphans, torphans,
+            "{d}: orphans, lc_core's reader vs truth"
+        );
+        // And lc_core's export summary counts each dialect's records.
+        let status = cell.status();
+        for (n, app) in APPS.iter().enumerate() {
+            let summary = lc_core::export::summarize(&out.join(format!("export-{n}.xml")))
+                .unwrap_or_else(|e| panic!("{d}: {}", e.one_line()));
+            assert_eq!(
+                Some(summary.resources),
+                status["resources"][app.id].as_u64(),
+                "{d}: {}",
+                app.id
+            );
+        }
         // Only the reports and the exports are in the folder: the prefixes are the dialect's.
         let html: BTreeSet<String> = std::fs::read_dir(&out)
             .unwrap()
