@@ -8,10 +8,12 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import sys
 import tempfile
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -486,10 +488,14 @@ def test_an_unreadable_report_reopens_the_site_then_stops_naming_it(sites, tmp_p
     target = remote / "Blog_communityDifferences.html"
     bin_dir = Path(site.cell.wsadmin_path).parent
     wrapper = bin_dir / "wsadmin-broken-writer.sh"
+    # A writer that drops the end of its output (a full disk): the report is cut short.
+    cut = tmp_path / "cut.py"
+    cut.write_text("import os, sys\np, done = sys.argv[1], sys.argv[1] + '.cut'\n"
+                   "if os.path.exists(p) and not os.path.exists(done):\n"
+                   "    os.truncate(p, os.path.getsize(p) * 2 // 3)\n    open(done, 'w').close()\n")
     wrapper.write_text(
         '#!/bin/sh\n"$(dirname "$0")/wsadmin.sh" "$@"\nrc=$?\n'
-        f"if [ -f '{target}' ]; then printf '<html><body><p>Report generation failed.</p></body></html>\\n' > '{target}'; fi\n"
-        "exit $rc\n")
+        f"'{sys.executable}' '{cut}' '{target}' || exit 99\nexit $rc\n")
     wrapper.chmod(0o755)
 
     run = site.run(tmp_path, {"lc_failed_databases": ["Blog"], "lc_wsadmin_path": str(wrapper)})
@@ -522,5 +528,7 @@ def test_an_unreadable_report_reopens_the_site_then_stops_naming_it(sites, tmp_p
     # The raw report is on the controller beside the consolidated one, which links it.
     assert (site.report_dir / target.name).read_bytes() == target.read_bytes()
     html = (site.report_dir / "recovery-report.html").read_text()
-    assert f'<a href="{target.name}">{target}</a>' in html
+    links = re.findall(r'<a href="([^"]*)">([^<]*)</a>', html)
+    assert [(h, unescape(t)) for h, t in links] == [
+        (target.name, str(target)), (orphans_file.name, str(orphans_file))]
     assert site.report()["unread"] == sync["unread"]

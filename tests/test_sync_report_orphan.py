@@ -16,6 +16,7 @@ import struct
 import subprocess
 import sys
 import zlib
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -333,7 +334,7 @@ def test_column_map_reads_a_relabelled_report(restored, tmp_path):
     good = result.task("Read French reports")
     assert (good["changed"], good["failed"]) == (True, False)
     assert_facts_equal_truth(good, truth)
-    text = (out / f"{first}_orphanedRemoteApplications.html").read_text(encoding="utf-8")
+    text = (out / f"{apps[0]}_orphanedRemoteApplications.html").read_text(encoding="utf-8")
     assert "<th>La communauté existe</th>" in text
 
 
@@ -371,7 +372,10 @@ def test_a_report_the_server_could_not_write_is_left_unread_and_a_failed_call_fa
     assert not [d for d in cut_result["differences"] if d["application"] == "Blog"]
     assert cut_result["differences"] and cut_result["orphans"]
     html = (out / "recovery-report.html").read_text(encoding="utf-8")
-    assert f'<a href="Blog_communityDifferences.html">{target}</a>' in html
+    links = re.findall(r'<a href="([^"]*)">([^<]*)</a>', html)
+    assert [(h, unescape(t)) for h, t in links] == [
+        ("Blog_communityDifferences.html", str(target)),
+        ("Blog_orphanedRemoteApplications.html", str(out / "Blog_orphanedRemoteApplications.html"))]
     assert json.loads((out / "recovery-report.json").read_text())["unread"] == cut_result["unread"]
 
     cell.fault("--fail", "generateSyncReports")

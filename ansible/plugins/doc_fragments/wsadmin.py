@@ -20,7 +20,7 @@ options:
       - A folder on the Deployment Manager host that holds the Connections admin scripts, looked
         in after the profile's C(bin/) and C(config/bin_lc_admin/).
       - An absolute path with forward slashes, without C(..), quotes, C(`), C($) or control
-        characters. Not given, or empty: only the two profile folders are looked in.
+        characters. When not given, or empty, only the two profile folders are looked in.
       - When a script is in none of these folders, the task fails with a message that lists
         every folder looked in.
     type: path
