@@ -671,6 +671,9 @@ struct PathNode {
 struct Frame {
     path: u32,
     carrier: bool,
+    /// An ancestor was known to carry a UUID when this element opened: nothing in it can count,
+    /// so it is only checked for well-formedness.
+    under: bool,
     has_child: bool,
     text_uuid: bool,
     text_other: bool,
@@ -734,17 +737,25 @@ impl Scan {
         if self.open == 0 {
             return self.root(e, empty);
         }
-        let parent = self.stack[self.open - 1].path;
-        self.stack[self.open - 1].has_child = true;
+        let above = &mut self.stack[self.open - 1];
+        above.has_child = true;
+        if above.carrier || above.under {
+            self.push(UNCOUNTED, false, true);
+            if empty {
+                self.end();
+            }
+            return Ok(());
+        }
+        let parent = above.path;
         let path = self.child_path(parent, e.name().as_ref());
         if let Some(p) = self.paths.get_mut(path as usize) {
             p.elements += 1;
         }
-        let carrier = carries_uuid(e.attributes_raw()).map_err(|why| self.doc.here(why))?;
+        let carrier = carries_uuid(e.attributes_raw());
         if self.open == 1 {
             self.leaf_text.clear();
         }
-        self.push(path, carrier);
+        self.push(path, carrier, false);
         if empty {
             self.end();
         }
@@ -773,7 +784,7 @@ impl Scan {
             elements: 1,
             carriers: 0,
         });
-        self.push(0, false);
+        self.push(0, false, false);
         if empty {
             self.end();
         }
@@ -788,13 +799,14 @@ impl Scan {
         }
     }
 
-    fn push(&mut self, path: u32, carrier: bool) {
+    fn push(&mut self, path: u32, carrier: bool, under: bool) {
         if self.open == self.stack.len() {
             self.stack.push(Frame::default());
         }
         let f = &mut self.stack[self.open];
         f.path = path;
         f.carrier = carrier;
+        f.under = under;
         f.has_child = false;
         f.text_uuid = false;
         f.text_other = false;
@@ -855,6 +867,9 @@ impl Scan {
         }
         let (below, rest) = self.stack.split_at_mut(open);
         let (parent, frame) = (&mut below[open - 1], &mut rest[0]);
+        if frame.under {
+            return;
+        }
         let leaf = !frame.has_child;
         if leaf && open >= 2 && frame.text_uuid && !frame.text_other {
             parent.carrier = true;
@@ -911,7 +926,7 @@ impl Scan {
         }
         let open = self.open;
         let f = &mut self.stack[open - 1];
-        if f.has_child {
+        if f.has_child || f.under {
             return Ok(());
         }
         let trimmed = t.trim_ascii();
@@ -1009,30 +1024,36 @@ fn add_inside(inside: &mut Vec<(u32, u64)>, path: u32, n: u64) {
     }
 }
 
-/// Whether one of the attribute values of a start tag is a UUID; stops at the first.
-fn carries_uuid(raw: &[u8]) -> std::result::Result<bool, String> {
+/// Whether one of the attribute values of a start tag is a UUID; stops at the first. It looks
+/// only at the quoted runs (an attribute value is the only place a quote may open in a tag), so
+/// a tag costs two `memchr` per attribute; the attributes themselves are not checked here.
+fn carries_uuid(raw: &[u8]) -> bool {
     // `a="` + 36 + `"`: a shorter tag holds no UUID.
     if raw.len() < 40 {
-        return Ok(false);
+        return false;
     }
-    for attr in raw_attributes(raw) {
-        if is_uuid_bytes(attr?.1) {
-            return Ok(true);
+    let mut rest = raw;
+    while let Some(open) = memchr2(b'"', b'\'', rest) {
+        let quote = rest[open];
+        let value = &rest[open + 1..];
+        let Some(close) = memchr(quote, value) else {
+            return false;
+        };
+        if close == 36 && is_uuid_bytes(&value[..36]) {
+            return true;
         }
+        rest = &value[close + 1..];
     }
-    Ok(false)
+    false
 }
 
 /// A UUID as Connections writes them (8-4-4-4-12 hex digits), as bytes.
 fn is_uuid_bytes(b: &[u8]) -> bool {
     b.len() == 36
-        && b.iter().enumerate().all(|(i, c)| {
-            if matches!(i, 8 | 13 | 18 | 23) {
-                *c == b'-'
-            } else {
-                c.is_ascii_hexdigit()
-            }
-        })
+        && [8, 13, 18, 23].iter().all(|&i| b[i] == b'-')
+        && [&b[..8], &b[9..13], &b[14..18], &b[19..23], &b[24..]]
+            .iter()
+            .all(|part| part.iter().all(u8::is_ascii_hexdigit))
 }
 
 /// The attributes of a start tag, name and raw value in order, as XML writes them:
