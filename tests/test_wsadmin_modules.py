@@ -787,7 +787,7 @@ def test_ansible_doc(built):
            "lc_queue": {"state", "remote_apps", "resource_type", "resource_id"},
            "lc_export": {"applications", "dest_dir", "request_timeout"}}
     common = {"wsadmin_path", "host", "port", "conntype", "user", "password", "service_index",
-              "timeout", "java_options"}
+              "timeout", "java_options", "admin_scripts_dir"}
     for name in names:
         doc = docs[name]["doc"]
         short = name.rsplit(".", 1)[1]
