@@ -109,6 +109,8 @@ def test_modules_read_every_dialect(modules_run):
         assert path == exports / f"{e['application']}.xml"
         assert (e["bytes"], e["sha256"]) == (path.stat().st_size, sha256(path)), e
         assert e["resources"] == status["resources"][e["application"]], e
+        # Every dialect's records carry community UUIDs: counted without knowing the layout.
+        assert e["layout"] == "recognized", e
     assert export["changed"] is True
 
     # lc_sync_report: the facts are the truth, read from the files the cell wrote.
@@ -128,6 +130,26 @@ def test_modules_read_every_dialect(modules_run):
     assert {(o["action"], o["status"]) for o in orphans["outcomes"]} == {("report", "skipped")}
     assert orphans["counts"]["total"] == len(truth["orphans"])
     assert cell.truth()["orphans"] == truth["orphans"]
+
+
+def test_scripts_outside_the_profile_need_admin_scripts_dir(built, tmp_path):
+    """The modern cell keeps its admin scripts outside the profile: without admin_scripts_dir the
+    module stops before any call with one line naming every place it looked in."""
+    cell = Cell.init(tmp_path / "cell", "--communities", 3, "--dialect", "modern")
+    opts = cell.wsadmin()
+    scripts = Path(opts.pop("admin_scripts_dir"))
+    assert (scripts / "communitiesAdmin.py").is_file()
+    profile = Path(cell.info["profile_bin"]).parent
+    run = run_playbook(play({"name": "Status", "connections.dr.lc_scheduler": opts,
+                             "ignore_errors": True}), tmp_path / "run")
+    r = run.task("Status")
+    assert (r["failed"], r["changed"]) == (True, False)
+    assert r["msg"] == (
+        f"the admin script communitiesAdmin.py is in none of {profile}/bin, "
+        f"{profile}/config/bin_lc_admin: wsadmin_path must be the wsadmin.sh of the Deployment "
+        "Manager profile where Connections installed its admin scripts, or admin_scripts_dir the "
+        "folder that holds them"), r["msg"]
+    assert cell.status()["calls_total"] == 0
 
 
 # --- recover.yml, one run per dialect ----------------------------------------------------------
