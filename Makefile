@@ -114,6 +114,7 @@ FUZZ_SECONDS ?= 30
 CARGO_FUZZ_VERSION := 0.13.2
 FUZZ_FIXTURES_httpd_conf := ../crates/lc_core/tests/fixtures/httpd_conf ../crates/lc_sim/templates/ihs
 FUZZ_FIXTURES_report_html := ../crates/lc_core/tests/fixtures/reports
+FUZZ_FIXTURES_export_xml := ../crates/lc_core/tests/fixtures/exports
 
 $(STAMP)/cargo-fuzz:
 	@mkdir -p $(STAMP)
@@ -126,7 +127,7 @@ fuzz: $(STAMP)/cargo-fuzz ## Fuzz every parser of outside input, FUZZ_SECONDS (3
 	@cd fuzz && for t in $(FUZZ_TARGETS); do \
 	  mkdir -p ../build/fuzz/corpus/$$t ../build/fuzz/artifacts/$$t; \
 	  log=../build/fuzz/$$t.log; \
-	  case $$t in httpd_conf) fixtures="$(FUZZ_FIXTURES_httpd_conf)";; report_html) fixtures="$(FUZZ_FIXTURES_report_html)";; *) fixtures="";; esac; \
+	  case $$t in httpd_conf) fixtures="$(FUZZ_FIXTURES_httpd_conf)";; report_html) fixtures="$(FUZZ_FIXTURES_report_html)";; export_xml) fixtures="$(FUZZ_FIXTURES_export_xml)";; *) fixtures="";; esac; \
 	  if RUSTUP_TOOLCHAIN=stable cargo fuzz run -s none -a $$t ../build/fuzz/corpus/$$t seeds/$$t $$fixtures -- \
 	       -max_total_time=$(FUZZ_SECONDS) -timeout=10 -artifact_prefix=../build/fuzz/artifacts/$$t/ >$$log 2>&1; then \
 	    echo "fuzz $$t: $$(grep -E '^#[0-9]+[[:space:]]+DONE' $$log | sed -E 's/^#([0-9]+)[[:space:]]+DONE.*(cov: [0-9]+).*/\1 runs, \2/'), no crash"; \

@@ -47,6 +47,7 @@ WORK = BUILD / "run"
 VENV_BIN = Path(sys.executable).parent
 LC_SIM = RELEASE / "lc-sim"
 LC_BENCH = RELEASE / "lc-bench"
+LC_BENCH_HTML5EVER = RELEASE / "lc-bench-html5ever"
 TIME = "/usr/bin/time"  # GNU time (Debian package `time`)
 APPS = ["Activities", "Blog", "IdeationBlog", "Files", "Forum", "Wiki", "StatusUpdates"]
 TASK = "LifecycleRetryQueuedEvents"
@@ -458,6 +459,10 @@ def part3(sizes, reps: dict[str, dict[str, int]]) -> None:
         "report": [("for_each_difference", [LC_BENCH, "report-differences"],
                     "html.parser rows", [sys.executable, BENCH / "readers.py", "report-rows"])],
     }
+    # Maintained Rust tokenizers doing the same work, measured against ours (BENCHMARKS.md: one
+    # would replace ours if it kept within 20% of its speed with flat memory).
+    others = {"for_each_difference": [("html5ever tokenizer rows", [LC_BENCH_HTML5EVER])]}
+    versus: dict[str, dict[str, float]] = {}
     peaks: dict[str, dict[str, float]] = {}
     ratios: dict[str, dict[str, float]] = {}
     for kind in ("export", "report"):
@@ -475,12 +480,15 @@ def part3(sizes, reps: dict[str, dict[str, int]]) -> None:
             rows.append([f"{label} ({size / 1e6:.0f} MB)", "cat FILE > /dev/null", f"{cat_rate:,.0f}", "",
                          "", "ceiling"])
             for ours_name, ours_cmd, py_name, py_cmd in readers[kind]:
-                runs = interleaved({"ours": [*ours_cmd, path], "py": [*py_cmd, path]}, n)
+                alts = others.get(ours_name, [])
+                runs = interleaved({"ours": [*ours_cmd, path], "py": [*py_cmd, path],
+                                    **{name: [*cmd, path] for name, cmd in alts}}, n)
                 got = {k: [c.json() for c in v] for k, v in runs.items()}
-                if got["ours"][0]["items"] != got["py"][0]["items"] or \
-                        got["ours"][0]["check"] != got["py"][0]["check"]:
-                    raise RuntimeError(f"{ours_name} and {py_name} disagree on {path}: "
-                                       f"{got['ours'][0]} vs {got['py'][0]}")
+                for k in got:
+                    if got["ours"][0]["items"] != got[k][0]["items"] or \
+                            got["ours"][0]["check"] != got[k][0]["check"]:
+                        raise RuntimeError(f"{ours_name} and {k} disagree on {path}: "
+                                           f"{got['ours'][0]} vs {got[k][0]}")
                 o_rate = size / min(g["seconds"] for g in got["ours"]) / 1e6
                 p_rate = size / min(g["seconds"] for g in got["py"]) / 1e6
                 o_mem = max(c.maxrss_kb for c in runs["ours"])
@@ -489,9 +497,19 @@ def part3(sizes, reps: dict[str, dict[str, int]]) -> None:
                              f"{o_rate / p_rate:.1f}x", f"{o_rate / cat_rate:.3f}"])
                 rows.append(["", f"Python: {py_name}", f"{p_rate:,.1f}", mb(p_mem), "1.0x",
                              f"{p_rate / cat_rate:.4f}"])
+                for name, _ in alts:
+                    a_rate = size / min(g["seconds"] for g in got[name]) / 1e6
+                    a_mem = max(c.maxrss_kb for c in runs[name])
+                    rows.append(["", f"Rust: {name}", f"{a_rate:,.0f}", mb(a_mem),
+                                 f"{a_rate / p_rate:.1f}x", f"{a_rate / cat_rate:.3f}"])
+                    versus.setdefault(name, {})[label] = a_rate / o_rate
                 peaks.setdefault(ours_name, {})[label] = o_mem
                 ratios.setdefault(ours_name, {})[label] = o_rate / p_rate
         table(rows, ["file", "reader", "MB/s", "peak RSS", "x Python", "x cat"])
+    for name, by_size in versus.items():
+        say(f"  {name}: " + ", ".join(f"{k}: {v:.2f}" for k, v in by_size.items())
+            + " of our reader's rate (it would replace ours at 0.80 or more with flat memory; "
+              "see BENCHMARKS.md)")
     say()
     for name, by_size in ratios.items():
         worst = min(by_size, key=by_size.get)

@@ -10,6 +10,9 @@
 - ``free_port()``: a free TCP port on 127.0.0.1.
 - :class:`Poller`: a ``with`` block during which a daemon thread calls ``poll()`` every few
   milliseconds (something watched, or time passing on the cell, while a run goes on).
+- :class:`Cell` (``cell_factory``, ``cell``): a simulated cell; ``DIALECTS`` names the layouts
+  ``lc-sim init --dialect`` lays out (``Cell.dialect``, and ``Cell.wsadmin()`` adds
+  ``admin_scripts_dir`` for a cell whose admin scripts only that option finds).
 - :class:`IhsServer` and the ``ihs`` / ``ihs_no_compat`` fixtures: a real Apache httpd IHS
   stand-in laid out with ``lc-sim ihs new`` in a temporary folder, started and stopped with
   ``lc-sim ihs start/stop``; ``get(path, source=...)`` and ``wait_for(...)`` make real HTTP requests
@@ -272,6 +275,10 @@ def ihs_no_compat(ihs_factory) -> IhsServer:
     return ihs_factory("ihs2", access_compat=False)
 
 
+# The dialects of lc-sim (`lc-sim init --dialect`): the default first.
+DIALECTS = ["lcsim", "classic", "modern", "compact"]
+
+
 class Cell:
     """A simulated Connections cell laid out by ``lc-sim init``: its connection facts, its ground
     truth and counters, and its faults."""
@@ -288,9 +295,29 @@ class Cell:
         lc_sim("init", root, *map(str, args))
         return cls(root)
 
+    @property
+    def dialect(self) -> str:
+        """The layouts the cell speaks (``lc-sim init --dialect``)."""
+        return self.info.get("dialect", "lcsim")
+
+    def admin_scripts_dir(self) -> str | None:
+        """The ``admin_scripts_dir`` this cell needs: the folder of its admin scripts when it is
+        neither the profile's ``bin`` nor its ``config/bin_lc_admin`` (where the modules look by
+        themselves); else None."""
+        profile = Path(self.info["profile_bin"]).parent
+        folder = Path(self.info.get("admin_scripts_dir") or self.info["profile_bin"])
+        if folder in (profile / "bin", profile / "config" / "bin_lc_admin"):
+            return None
+        return str(folder)
+
     def wsadmin(self, **extra) -> dict:
-        """The wsadmin options of an lc_* task for this cell (credentials included)."""
-        return {"wsadmin_path": self.wsadmin_path, "user": self.user, "password": self.password, **extra}
+        """The wsadmin options of an lc_* task for this cell (credentials included, and
+        ``admin_scripts_dir`` where the cell needs it)."""
+        opts = {"wsadmin_path": self.wsadmin_path, "user": self.user, "password": self.password}
+        scripts = self.admin_scripts_dir()
+        if scripts:
+            opts["admin_scripts_dir"] = scripts
+        return {**opts, **extra}
 
     def damage(self, *restore: str, backup_age: int | None = None, trash: int | None = None) -> dict:
         args: list[str] = ["damage", str(self.root), "--restore", *restore]

@@ -9,10 +9,12 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -529,3 +531,60 @@ def test_a_site_that_answers_500_stops_the_run_before_reopening(sites, tmp_path)
     assert "site check SKIPPED (lc_ihs_validate: false)" in summary[-1], summary
     assert ihs1.conf_bytes() == broken
     assert ihs1.wait_for("/", 200, USER)[0] == 200
+
+
+def test_an_unreadable_report_reopens_the_site_then_stops_naming_it(sites, tmp_path):
+    """The Blog differences report is made unreadable between its generation and its reading (a
+    wsadmin.sh that rewrites it after the real one ran): the run goes on through resume and
+    maintenance off, so the site is open again, then stops before owners and orphans with one
+    line naming the report files, exit status non-zero, the raw files beside the controller's
+    report and linked from it."""
+    site = sites.make("unreadable", "Blog", communities=40, seed=5)
+    remote = site.cell.root / "recovery" / "reports"
+    target = remote / "Blog_communityDifferences.html"
+    bin_dir = Path(site.cell.wsadmin_path).parent
+    wrapper = bin_dir / "wsadmin-broken-writer.sh"
+    # A writer that drops the end of its output (a full disk): the report is cut short.
+    cut = tmp_path / "cut.py"
+    cut.write_text("import os, sys\np, done = sys.argv[1], sys.argv[1] + '.cut'\n"
+                   "if os.path.exists(p) and not os.path.exists(done):\n"
+                   "    os.truncate(p, os.path.getsize(p) * 2 // 3)\n    open(done, 'w').close()\n")
+    wrapper.write_text(
+        '#!/bin/sh\n"$(dirname "$0")/wsadmin.sh" "$@"\nrc=$?\n'
+        f"'{sys.executable}' '{cut}' '{target}' || exit 99\nexit $rc\n")
+    wrapper.chmod(0o755)
+
+    run = site.run(tmp_path, {"lc_failed_databases": ["Blog"], "lc_wsadmin_path": str(wrapper)})
+    assert run.rc != 0, out(run)
+    sync = run.task("Generate the difference and orphan reports")
+    assert (sync["failed"], sync["changed"]) == (False, True)
+    orphans_file = remote / "Blog_orphanedRemoteApplications.html"
+    assert [(u["application"], u["files"]) for u in sync["unread"]] == [
+        ("Blog", [str(target), str(orphans_file)])]
+    reason = sync["unread"][0]["reason"]
+    assert reason.startswith(f"{target}:"), reason
+
+    # Resume and maintenance off ran: the replay runs, and Apache serves the site to anyone.
+    assert run.task("Resume LifecycleRetryQueuedEvents")["status"] == "SCHEDULED"
+    assert site.cell.status()["scheduler"][TASK] == "SCHEDULED"
+    assert [r["changed"] for r in by_host(run, "Disable maintenance mode").values()] == [True, True]
+    assert_site_open(site)
+
+    msg = run.task("Name the reports to read by hand")["msg"]
+    assert "\n" not in msg
+    assert msg.startswith(
+        f"The reports of Blog could not be read: read by hand {target}, {orphans_file} "
+        f"(copies in {site.report_dir}, linked from recovery-report.html; why: {reason})."), msg
+    assert "the resync, owners and orphans steps did not run" in msg, msg
+    # Nothing after it ran: no owners' messages, no orphan handling, no summary.
+    assert run.tasks("Report, keep or delete each orphan") == []
+    assert run.tasks("Write one message per community owner to contact") == []
+    assert run.tasks(SUMMARY) == []
+    assert not (site.report_dir / "messages").exists()
+    # The raw report is on the controller beside the consolidated one, which links it.
+    assert (site.report_dir / target.name).read_bytes() == target.read_bytes()
+    html = (site.report_dir / "recovery-report.html").read_text()
+    links = re.findall(r'<a href="([^"]*)">([^<]*)</a>', html)
+    assert [(h, unescape(t)) for h, t in links] == [
+        (target.name, str(target)), (orphans_file.name, str(orphans_file))]
+    assert site.report()["unread"] == sync["unread"]

@@ -16,6 +16,7 @@ import struct
 import subprocess
 import sys
 import zlib
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -310,26 +311,39 @@ def test_column_map_reads_a_relabelled_report(restored, tmp_path):
                          wsadmin_path=wsadmin, column_map=french)
     result = run_playbook(play(plain, mapped), tmp_path / "run")
     assert result.rc == 0, result.stdout + result.stderr
-    failed = result.task("Read French reports as English")
-    assert failed["failed"] is True
-    first = exports[0]["application"]
-    assert failed["msg"].startswith(f"{out}/{first}_communityDifferences.html:")
-    assert ('no table with the expected column headers: missing "Community Name", "Community UUID", '
-            '"Attribute", "Communities Value", "Application Value"') in failed["msg"]
-    assert failed["msg"].endswith("if the report prints other labels, set column_map for "
-                                  "community_name, community_uuid, field, communities_value, application_value")
+    # Not understood: every application is left unread, with why, and the module succeeds.
+    unread = result.task("Read French reports as English")
+    assert (unread["changed"], unread["failed"]) == (True, False)
+    apps = sorted(e["application"] for e in exports)
+    assert [u["application"] for u in unread["unread"]] == apps
+    for u in unread["unread"]:
+        a = u["application"]
+        assert u["files"] == [f"{out}/{a}_communityDifferences.html",
+                              f"{out}/{a}_orphanedRemoteApplications.html"]
+        assert u["reason"].startswith(f"{out}/{a}_communityDifferences.html:"), u
+        assert ('no table with the expected column headers: missing "Community Name", "Community UUID", '
+                '"Attribute", "Communities Value", "Application Value"') in u["reason"]
+        assert u["reason"].endswith("if the report prints other labels, set column_map for "
+                                    "community_name, community_uuid, field, communities_value, application_value")
+    named = "; ".join(f"{u['application']} ({', '.join(u['files'])}): {u['reason']}" for u in unread["unread"])
+    assert unread["msg"] == (f"0 differences in 0 communities to contact, 0 orphans, across 0 application(s); "
+                             f"report: {out}/recovery-report.html; {len(apps)} unread: "
+                             f"reports not read, to read by hand: {named}")
+    assert (unread["differences"], unread["orphans"], unread["counts"]["applications"]) == ([], [], {})
+    assert "[WARNING]: reports not read, to read by hand: " in result.stdout + result.stderr
     good = result.task("Read French reports")
     assert (good["changed"], good["failed"]) == (True, False)
     assert_facts_equal_truth(good, truth)
-    text = (out / f"{first}_orphanedRemoteApplications.html").read_text(encoding="utf-8")
+    text = (out / f"{apps[0]}_orphanedRemoteApplications.html").read_text(encoding="utf-8")
     assert "<th>La communauté existe</th>" in text
 
 
-def test_reports_the_server_could_not_write_give_a_clear_message(restored, tmp_path):
+def test_a_report_the_server_could_not_write_is_left_unread_and_a_failed_call_fails(restored, tmp_path):
     """generateSyncReports regenerates the reports on every run, so a cut report reaches the
     module only when the server leaves one (a full disk behind a writer that drops output
-    silently): a wsadmin.sh that cuts the Blog report after the real run stands for that. A call
-    that fails on the server is the other way."""
+    silently): a wsadmin.sh that cuts the Blog report after the real run stands for that. Blog
+    is then listed as unread (the module succeeds, the raw files are linked from the report). A
+    call that fails on the server is the other way: the module fails."""
     cell, run, _, _ = restored
     out = tmp_path / "reports"
     target = out / "Blog_communityDifferences.html"
@@ -339,13 +353,30 @@ def test_reports_the_server_could_not_write_give_a_clear_message(restored, tmp_p
     paths = [e["path"] for e in run.task("Export")["exports"]]
     cut_task = report_task(cell, out, "Read a cut report", exports=paths, register=None,
                            wsadmin_path=wsadmin)
-    cut_task["ignore_errors"] = True
     result = run_playbook(play(cut_task), tmp_path / "run")
-    failed = result.task("Read a cut report")
-    assert failed["failed"] is True
+    cut_result = result.task("Read a cut report")
+    # Blog is left for a person to read; the other applications' facts stand.
+    assert (cut_result["changed"], cut_result["failed"]) == (True, False)
+    [unread] = cut_result["unread"]
+    assert (unread["application"], unread["files"]) == (
+        "Blog", [str(target), str(out / "Blog_orphanedRemoteApplications.html")])
     assert re.fullmatch(rf"{re.escape(str(target))}:\d+: truncated report: the file ends inside "
                         r"(a tag|an attribute value|the table opened at line \d+ \(no </table>\))",
-                        failed["msg"]), failed["msg"]
+                        unread["reason"]), unread["reason"]
+    assert cut_result["msg"].endswith(
+        f"; 1 unread: reports not read, to read by hand: Blog ({target}, "
+        f"{out / 'Blog_orphanedRemoteApplications.html'}): {unread['reason']}"), cut_result["msg"]
+    apps = run.task("Export")["exports"]
+    assert "Blog" not in cut_result["counts"]["applications"]
+    assert len(cut_result["counts"]["applications"]) == len(apps) - 1
+    assert not [d for d in cut_result["differences"] if d["application"] == "Blog"]
+    assert cut_result["differences"] and cut_result["orphans"]
+    html = (out / "recovery-report.html").read_text(encoding="utf-8")
+    links = re.findall(r'<a href="([^"]*)">([^<]*)</a>', html)
+    assert [(h, unescape(t)) for h, t in links] == [
+        ("Blog_communityDifferences.html", str(target)),
+        ("Blog_orphanedRemoteApplications.html", str(out / "Blog_orphanedRemoteApplications.html"))]
+    assert json.loads((out / "recovery-report.json").read_text())["unread"] == cut_result["unread"]
 
     cell.fault("--fail", "generateSyncReports")
     try:
@@ -373,10 +404,11 @@ def test_sync_report_check_mode_changes_nothing(cell_factory, tmp_path):
     assert run.rc == 0, run.stdout + run.stderr
     result = run.task("Read the reports")
     assert (result["changed"], result["failed"]) == (True, False)
-    assert result["msg"] == f"would generate and read 4 sync reports in {out}"
-    assert result["report_files"] == [str(out / n) for n in (
-        "Blog_communityDifferences.html", "Blog_orphanedRemoteApplications.html",
-        "Wiki_communityDifferences.html", "Wiki_orphanedRemoteApplications.html")]
+    assert result["msg"] == f"would generate and read the sync reports of 2 export(s) in {out}"
+    # Which files the reports will be is known only once generateSyncReports wrote them.
+    assert "report_files" not in result
+    assert result["exports"] == [{"application": a, "path": x, "layout": None}
+                                 for a, x in zip(("Blog", "Wiki"), exports)]
     assert not out.exists()
     assert cell.launches() == 0
     assert cell.state_bytes() == before

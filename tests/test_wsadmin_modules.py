@@ -17,6 +17,8 @@ import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pytest
+
 from conftest import REPO, VENV_BIN, Cell, ansible_env, play, run_playbook
 
 APPS = ["Activities", "Blog", "IdeationBlog", "Files", "Forum", "Wiki", "StatusUpdates"]
@@ -108,7 +110,7 @@ def assert_exports(result: dict, dest: Path, apps: list[str], changed: bool, sta
         path = dest / f"{e['application']}.xml"
         assert e == {"application": e["application"], "path": str(path), "local": True,
                      "bytes": path.stat().st_size, "sha256": sha256(path),
-                     "resources": resources_in(path), "changed": changed}
+                     "resources": resources_in(path), "layout": "recognized", "changed": changed}
         assert e["resources"] == status["resources"][e["application"]]
     assert sorted(p.name for p in dest.iterdir()) == sorted(f"{a}.xml" for a in apps)
 
@@ -491,6 +493,96 @@ def test_lc25_cell_scheduler_fallback_queue_and_export(cell_factory, tmp_path):
     assert status["launches"] == 5
 
 
+# --- where the admin scripts are ---------------------------------------------------------------
+
+
+def profile_elsewhere(cell: Cell, root: Path, scripts_to: str | None) -> tuple[Path, str]:
+    """A Deployment Manager profile of the cell's under root (``Dmgr01/bin/wsadmin.sh``, the
+    cell's own stand-in) whose bin/ holds no admin script: they are copied to ``scripts_to``
+    (relative to the profile, or absolute), or nowhere. lc-sim keeps the scripts of the cell's
+    own profile in its bin/, so a test of other places uses a profile of its own. Returns the
+    folder the scripts are in and the wsadmin path."""
+    bin_dir = Path(cell.wsadmin_path).parent
+    profile = root / "Dmgr01"
+    (profile / "bin").mkdir(parents=True)
+    shutil.copy2(bin_dir / "wsadmin.sh", profile / "bin" / "wsadmin.sh")
+    dest = profile / (scripts_to or "nowhere")
+    if scripts_to:
+        dest.mkdir(parents=True, exist_ok=True)
+        names = sorted(p.name for p in bin_dir.glob("*Admin.py"))
+        assert "communitiesAdmin.py" in names and len(names) == 7, names
+        for n in names:
+            shutil.copy2(bin_dir / n, dest / n)
+    assert not list((profile / "bin").glob("*.py"))
+    return dest, str(profile / "bin" / "wsadmin.sh")
+
+
+@pytest.mark.parametrize("where", ["config/bin_lc_admin", "admin_scripts_dir"])
+def test_admin_scripts_outside_bin_are_found(cell_factory, tmp_path, where):
+    """The scripts only in the profile's config/bin_lc_admin/ (where Connections installs them),
+    or only in a folder outside the profile given as admin_scripts_dir: the modules find them, in
+    the real run and in check mode."""
+    cell = cell_factory("cell", "--communities", 30)
+    if where == "admin_scripts_dir":
+        dest, wsadmin = profile_elsewhere(cell, tmp_path / "was", str(tmp_path / "lc-admin-scripts"))
+        extra = {"wsadmin_path": wsadmin, "admin_scripts_dir": str(dest)}
+    else:
+        dest, wsadmin = profile_elsewhere(cell, tmp_path / "was", "config/bin_lc_admin")
+        extra = {"wsadmin_path": wsadmin}
+    out, plan = tmp_path / "exports", tmp_path / "plan"
+    run = run_playbook(play(
+        task("Read the replay task", "lc_scheduler", cell, **extra),
+        task("Plan the export", "lc_export", cell, dest_dir=str(plan), check_mode=True, **extra),
+        task("Export every application", "lc_export", cell, dest_dir=str(out), **extra),
+    ), tmp_path / "run")
+    assert_ok(run, "Read the replay task", "Plan the export", "Export every application")
+    assert run.task("Read the replay task")["status"] == "SCHEDULED"
+    planned = run.task("Plan the export")
+    assert [e["application"] for e in planned["exports"]] == APPS
+    assert planned["skipped_applications"] == []
+    exported = run.task("Export every application")
+    status = cell.status()
+    total = sum(status["resources"].values())
+    assert (exported["changed"], exported["msg"]) == (
+        True, f"exported 7 application(s), {total} resources, to {out}")
+    assert_exports(exported, out, APPS, True, status)
+    assert exported["skipped_applications"] == []
+    assert status["launches"] == 2
+
+
+def test_a_missing_admin_script_names_every_place_looked_in(cell_factory, tmp_path):
+    """No admin script in bin/, config/bin_lc_admin/ or admin_scripts_dir: one line naming every
+    folder looked in; a default export plans to leave every application out."""
+    cell = cell_factory("cell", "--communities", 10)
+    _, wsadmin = profile_elsewhere(cell, tmp_path / "was", None)
+    bin_dir = Path(wsadmin).parent
+    custom = tmp_path / "custom"
+    custom.mkdir()
+    _, r = run_faulty(cell, tmp_path / "a", task("Read the replay task", "lc_scheduler", cell,
+                                                 wsadmin_path=wsadmin,
+                                                 admin_scripts_dir=str(custom) + "/"))
+    assert r["msg"] == (
+        f"the admin script communitiesAdmin.py is in none of {bin_dir}, "
+        f"{bin_dir.parent}/config/bin_lc_admin, {custom}: wsadmin_path must be the wsadmin.sh of "
+        "the Deployment Manager profile where Connections installed its admin scripts, or "
+        "admin_scripts_dir the folder that holds them")
+    _, r = run_faulty(cell, tmp_path / "b", task("Export every application", "lc_export", cell,
+                                                 wsadmin_path=wsadmin,
+                                                 dest_dir=str(tmp_path / "exports")))
+    assert r["msg"] == (
+        f"the admin script communitiesAdmin.py is in none of {bin_dir}, "
+        f"{bin_dir.parent}/config/bin_lc_admin: wsadmin_path must be the wsadmin.sh of "
+        "the Deployment Manager profile where Connections installed its admin scripts, or "
+        "admin_scripts_dir the folder that holds them")
+    # A bad admin_scripts_dir is refused before wsadmin starts.
+    launches = cell.launches()
+    run = run_playbook(play(task("Read with a relative folder", "lc_scheduler", cell,
+                                 ignore_errors=True, admin_scripts_dir="lc/admin")), tmp_path / "c")
+    r = run.task("Read with a relative folder")
+    assert (r["failed"], r["msg"]) == (True, 'admin_scripts_dir must be an absolute path, got "lc/admin"')
+    assert cell.launches() == launches
+
+
 # --- faults: one clear line, nothing left behind ----------------------------------------------
 
 
@@ -695,7 +787,7 @@ def test_ansible_doc(built):
            "lc_queue": {"state", "remote_apps", "resource_type", "resource_id"},
            "lc_export": {"applications", "dest_dir", "request_timeout"}}
     common = {"wsadmin_path", "host", "port", "conntype", "user", "password", "service_index",
-              "timeout", "java_options"}
+              "timeout", "java_options", "admin_scripts_dir"}
     for name in names:
         doc = docs[name]["doc"]
         short = name.rsplit(".", 1)[1]

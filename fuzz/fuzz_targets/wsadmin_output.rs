@@ -30,6 +30,7 @@ fuzz_target!(|data: &[u8]| {
         service_index: data.first().map(|b| u32::from(*b % 4)).filter(|i| *i > 0),
         timeout: Some(60),
         java_options: vec![],
+        admin_scripts_dir: None,
     };
     for status in [Some(0), Some(105), Some(103), None] {
         if let Some(msg) = wsadmin::diagnose(&args, status, &text, &records) {

@@ -8,11 +8,22 @@ class ModuleDocFragment:
 options:
   wsadmin_path:
     description:
-      - The C(wsadmin.sh) of the Deployment Manager profile.
-      - It is started from its own folder, where Connections installed its admin scripts
-        (C(communitiesAdmin.py) and the others), so that C(execfile) finds them.
+      - The C(wsadmin.sh) of the Deployment Manager profile. It is started from its own folder
+        (the profile's C(bin)), as the runbook says.
+      - The Connections admin scripts (C(communitiesAdmin.py) and the others) are looked for in
+        that C(bin/), then in the profile's C(config/bin_lc_admin/) (where Connections installs
+        them), then in O(admin_scripts_dir); the first file found is run by its absolute path.
     type: path
     default: /opt/IBM/WebSphere/AppServer/profiles/Dmgr01/bin/wsadmin.sh
+  admin_scripts_dir:
+    description:
+      - A folder on the Deployment Manager host that holds the Connections admin scripts, looked
+        in after the profile's C(bin/) and C(config/bin_lc_admin/).
+      - An absolute path with forward slashes, without C(..), quotes, C(`), C($) or control
+        characters. When not given, or empty, only the two profile folders are looked in.
+      - When a script is in none of these folders, the task fails with a message that lists
+        every folder looked in.
+    type: path
   host:
     description: Host of the Deployment Manager (C(-host)); wsadmin's default when not given or empty.
     type: str

@@ -10,13 +10,16 @@
 //! ```
 //!
 //! The time printed is the reading alone (process start-up excluded), measured inside the process
-//! like the Python readers it is compared with.
+//! like the Python readers it is compared with. `lc-bench-html5ever FILE` reads the differences
+//! report through html5ever's tokenizer instead (a binary of its own, so that this one's memory
+//! is lc_core's alone).
 
+use lc_bench::{figures, print};
 use lc_core::recovery::{CommunityDetails, Recovery};
 use lc_core::report::{self, ColumnMap, Difference, Orphan};
-use serde_json::{json, Value};
+use serde_json::json;
+use serde_json::Value;
 use std::collections::HashMap;
-use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -36,26 +39,7 @@ fn main() -> ExitCode {
         },
         _ => Err(USAGE.to_string()),
     };
-    let (line, code) = match result {
-        Ok(v) => (v, ExitCode::SUCCESS),
-        Err(e) => (json!({ "error": e }), ExitCode::FAILURE),
-    };
-    let mut out = std::io::stdout().lock();
-    if writeln!(out, "{line}").is_err() {
-        return ExitCode::FAILURE;
-    }
-    code
-}
-
-/// The line a reader prints: what it read, the file's size, the reading time since `start`, and a
-/// check value that the harness compares with the Python reader's.
-fn figures(items: u64, bytes: u64, start: Instant, check: Value) -> Value {
-    json!({
-        "items": items,
-        "bytes": bytes,
-        "seconds": start.elapsed().as_secs_f64(),
-        "check": check,
-    })
+    print(result)
 }
 
 fn export_summary(file: &Path) -> Result<Value, String> {
@@ -125,7 +109,7 @@ fn recovery(n: u64, dir: &Path) -> Result<Value, String> {
             application: APPS[(i % 7) as usize].to_string(),
             object_id: rng.uuid(),
             old_community_uuid: rng.uuid(),
-            community_exists: i % 2 == 0,
+            community_exists: Some(i % 2 == 0),
         })
         .collect();
     let details: HashMap<String, CommunityDetails> = uuids

@@ -1,14 +1,43 @@
 //! The export reader: what an `exportSyncedResourceInfo` file holds, read in one streaming pass.
 //!
-//! [`summarize`] gives the application named by the root element, the number of resources, the
-//! size and the SHA-256 of the file, reading it once: a second thread reads the file in
-//! fixed-size chunks and hashes each one while this thread parses the one before, so the hash
-//! costs no wall time on a machine with a free core and memory stays flat however large the
-//! export is. [`for_each_resource`] hands each record (id, community UUID, the app's copy of the
-//! community's fields) to a caller that wants more than counts; it reads through one buffer on
-//! the caller's thread (there is no hash to overlap), and the record's buffers are reused from one
-//! resource to the next, so nothing is allocated per record. The layout is ours and
-//! lives in [`crate::formats::export`]; every error is one line that names the file.
+//! The layout of an export is not documented (admin-surface.md §5), so [`summarize`] owns none:
+//! it takes any complete, well-formed XML document and, in one pass, checks it, counts its bytes,
+//! hashes them and counts its records by a rule that does not depend on element names:
+//!
+//! 1. An element below the root *carries a UUID* when one of its attribute values is a UUID
+//!    (`8-4-4-4-12` hex digits), or when one of its child elements holds nothing but a UUID as
+//!    its text (`<communityUuid>…</communityUuid>`).
+//! 2. Elements are grouped by their path from the root (the names on the way down, e.g.
+//!    `syncedResources/resource`). Each path counts its *shallowest* carriers: those with no
+//!    carrier among their ancestors (a community's members inside a carrying record are not
+//!    records).
+//! 3. The records are the elements of the path with the most such carriers (on a tie, the
+//!    shallower path, then the one met first): the layout is [`Layout::Recognized`].
+//! 4. No element carries a UUID: when the root's children repeat (one name at least twice),
+//!    they are counted as the records and the layout is [`Layout::Unrecognized`] (a warning for
+//!    the caller, not a failure); otherwise the document holds no records (0, recognized).
+//!
+//! The application a document names, if any, is read from the attribute values of the root
+//! element and the text of the root's childless children, where it equals an application id or
+//! one of its names ([`crate::apps::by_name`]): never from values inside the records, so a
+//! community called "Files" names nothing. Callers decide the application from what they asked
+//! for or from the file name, and refuse a document that names only other applications.
+//!
+//! Refused, with one line that names the file: an empty file, text before the root, a document
+//! cut short, anything not well-formed (mismatched or unclosed tags, bad attributes, a second
+//! root). The encoding declaration may be UTF-8, US-ASCII or an ISO-8859/Windows single-byte
+//! encoding: the rule reads ASCII bytes only (UUIDs, application names).
+//!
+//! A second thread reads the file in fixed-size chunks and hashes each one while this thread
+//! parses the one before, so the hash costs no wall time on a machine with a free core and
+//! memory stays flat however large the export is (the paths kept are capped at
+//! [`MAX_PATHS`]).
+//!
+//! [`for_each_resource`] hands each record of the simulated cell's layout
+//! ([`crate::formats::export`]: id, community UUID, the app's copy of the community's fields) to
+//! a caller that wants more than counts (the benchmarks); it reads through one buffer on the
+//! caller's thread (there is no hash to overlap), and the record's buffers are reused from one
+//! resource to the next, so nothing is allocated per record.
 
 use crate::error::{Error, Result};
 use crate::formats::export as fmt;
@@ -19,6 +48,7 @@ use quick_xml::Reader;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -31,19 +61,38 @@ const CHUNK: usize = 64 * 1024;
 /// memory that depends on reading, whatever the file's size.
 const CHUNKS_AHEAD: usize = 8;
 
+/// How the records of an export were found (see the module documentation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Layout {
+    /// Records found as the elements that carry a community UUID, or none in the document.
+    Recognized,
+    /// No element carries a UUID; the repeated children of the root were counted instead.
+    Unrecognized,
+}
+
 /// What one export file holds, as `lc_export` returns it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExportSummary {
-    /// The `application` attribute of the root element (a `remoteAppDefId`).
-    pub application: String,
-    /// The `resourceType` attribute of the root element, when present (`community`).
-    pub resource_type: Option<String>,
-    /// How many resource records the root element holds.
+    /// The application ids the document names (root attributes, text of the root's childless
+    /// children), in document order, each once; usually one, or none.
+    pub applications: Vec<String>,
+    /// How many records the document holds.
     pub resources: u64,
+    pub layout: Layout,
+    /// The path of the record elements (`root/record`), when there are records.
+    pub record_path: Option<String>,
     /// The size of the file in bytes.
     pub bytes: u64,
     /// The SHA-256 of the file, lower-case hex.
     pub sha256: String,
+}
+
+impl ExportSummary {
+    /// Whether the document names applications and `app` is not one of them.
+    pub fn names_another_application(&self, app: &str) -> bool {
+        !self.applications.is_empty() && !self.applications.iter().any(|a| a == app)
+    }
 }
 
 /// One remote resource of an export as [`for_each_resource`] hands it over: the app's record of
@@ -99,13 +148,16 @@ impl Record {
 
 /// Reads `path` once and says what it holds; see the module documentation.
 pub fn summarize(path: &Path) -> Result<ExportSummary> {
-    let mut reader = ExportReader::open(path, true)?;
-    while reader.next_resource(None)? {}
-    let (bytes, sha256) = reader.finish_hash()?;
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut scan = Scan::new(Doc::new(path, Source::Ahead(ReadAhead::start(file))));
+    scan.run()?;
+    let (bytes, sha256) = scan.doc.finish_hash()?;
+    let (resources, layout, record_path) = scan.records();
     Ok(ExportSummary {
-        application: reader.application,
-        resource_type: reader.resource_type,
-        resources: reader.resources,
+        applications: scan.applications,
+        resources,
+        layout,
+        record_path,
         bytes,
         sha256,
     })
@@ -115,7 +167,7 @@ pub fn summarize(path: &Path) -> Result<ExportSummary> {
 /// returns the application named by the root element and the number of resources. The first
 /// error met ends the reading (the resources before it have been handed over).
 pub fn for_each_resource(path: &Path, mut f: impl FnMut(&Record)) -> Result<(String, u64)> {
-    let mut reader = ExportReader::open(path, false)?;
+    let mut reader = ExportReader::open(path)?;
     let mut record = Record::default();
     while reader.next_resource(Some(&mut record))? {
         f(&record);
@@ -271,13 +323,11 @@ impl Drop for ReadAhead {
     }
 }
 
-/// The streaming state shared by [`summarize`] and [`for_each_resource`].
+/// The streaming state of [`for_each_resource`]: the simulated cell's layout.
 struct ExportReader {
-    path: PathBuf,
-    xml: Reader<Source>,
+    doc: Doc,
     buf: Vec<u8>,
     application: String,
-    resource_type: Option<String>,
     resources: u64,
     /// Depth of open elements; the root is depth 1.
     depth: usize,
@@ -289,23 +339,14 @@ struct ExportReader {
 }
 
 impl ExportReader {
-    /// Opens the file and reads up to the root element, checking it; `hash`: the bytes are
-    /// hashed as they are read (for [`ExportReader::finish_hash`]).
-    fn open(path: &Path, hash: bool) -> Result<Self> {
+    /// Opens the file and reads up to the root element, checking it.
+    fn open(path: &Path) -> Result<Self> {
         let file = File::open(path).map_err(|e| Error::io(path, e))?;
-        let source = if hash {
-            Source::Ahead(ReadAhead::start(file))
-        } else {
-            Source::Direct(BufReader::with_capacity(CHUNK, file))
-        };
-        let mut xml = Reader::from_reader(source);
-        xml.config_mut().check_end_names = true;
+        let source = Source::Direct(BufReader::with_capacity(CHUNK, file));
         let mut me = ExportReader {
-            path: path.to_path_buf(),
-            xml,
+            doc: Doc::new(path, source),
             buf: Vec::with_capacity(1024),
             application: String::new(),
-            resource_type: None,
             resources: 0,
             depth: 0,
             pending: false,
@@ -318,7 +359,7 @@ impl ExportReader {
     fn read_root(&mut self) -> Result<()> {
         loop {
             self.buf.clear();
-            let event = self.xml.read_event_into(&mut self.buf);
+            let event = self.doc.xml.read_event_into(&mut self.buf);
             let (start, empty) = match event {
                 Ok(Event::Start(e)) => (e.into_owned(), false),
                 Ok(Event::Empty(e)) => (e.into_owned(), true),
@@ -327,8 +368,8 @@ impl ExportReader {
                 }
                 Ok(Event::Text(t)) if is_blank(&t) => continue,
                 Ok(Event::Text(_) | Event::CData(_) | Event::End(_)) => {
-                    let pos = self.xml.buffer_position();
-                    return Err(self.error_at(
+                    let pos = self.doc.xml.buffer_position();
+                    return Err(self.doc.error_at(
                         pos,
                         format!(
                             "not an export XML file: text before the <{}> root element",
@@ -337,20 +378,20 @@ impl ExportReader {
                     ));
                 }
                 Ok(Event::Eof) => {
-                    let msg = if self.xml.buffer_position() == 0 {
+                    let msg = if self.doc.xml.buffer_position() == 0 {
                         "empty file, not an export XML file".to_string()
                     } else {
                         format!("not an export XML file: no <{}> root element", fmt::ROOT)
                     };
-                    return Err(self.error_at(0, msg));
+                    return Err(self.doc.error_at(0, msg));
                 }
-                Err(e) => return Err(self.xml_error(e)),
+                Err(e) => return Err(self.doc.xml_error(e)),
             };
-            let pos = self.xml.buffer_position();
+            let pos = self.doc.xml.buffer_position();
             let name = start.name();
             if name.as_ref() != fmt::ROOT.as_bytes() {
                 let found = String::from_utf8_lossy(name.as_ref()).into_owned();
-                return Err(self.error_at(
+                return Err(self.doc.error_at(
                     pos,
                     format!(
                         "not an export XML file: root element is <{found}>, expected <{}>",
@@ -358,27 +399,22 @@ impl ExportReader {
                     ),
                 ));
             }
-            let (mut application, mut resource_type) = (None, None);
+            let mut application = None;
             for attr in attributes(&start) {
-                let (key, raw) = attr.map_err(|why| self.error_at(pos, why))?;
-                let slot = if key == fmt::ATTR_APPLICATION {
-                    &mut application
-                } else if key == fmt::ATTR_RESOURCE_TYPE {
-                    &mut resource_type
-                } else {
+                let (key, raw) = attr.map_err(|why| self.doc.error_at(pos, why))?;
+                if key != fmt::ATTR_APPLICATION {
                     continue;
-                };
-                if slot.is_some() {
-                    return Err(self.duplicate(key));
                 }
-                let value = decode(raw).map_err(|why| self.error_at(pos, why))?;
-                *slot = Some(value.trim().to_string());
+                if application.is_some() {
+                    return Err(self.doc.duplicate(key));
+                }
+                let value = decode(raw).map_err(|why| self.doc.error_at(pos, why))?;
+                application = Some(value.trim().to_string());
             }
-            self.resource_type = resource_type;
             match application {
                 Some(a) if !a.is_empty() => self.application = a,
                 _ => {
-                    return Err(self.error_at(
+                    return Err(self.doc.error_at(
                         pos,
                         format!(
                             "the <{}> root element has no {} attribute naming the application",
@@ -414,15 +450,15 @@ impl ExportReader {
     ) -> Result<bool> {
         loop {
             buf.clear();
-            let event = self.xml.read_event_into(buf);
+            let event = self.doc.xml.read_event_into(buf);
             match event {
                 Ok(Event::Start(e)) => {
                     self.depth += 1;
                     if self.root_closed {
-                        let pos = self.xml.buffer_position();
-                        return Err(
-                            self.error_at(pos, "a second element after the root element".into())
-                        );
+                        let pos = self.doc.xml.buffer_position();
+                        return Err(self
+                            .doc
+                            .error_at(pos, "a second element after the root element".into()));
                     }
                     if self.depth == 2 && e.name().as_ref() == fmt::RESOURCE.as_bytes() {
                         self.resources += 1;
@@ -441,10 +477,10 @@ impl ExportReader {
                 }
                 Ok(Event::Empty(e)) => {
                     if self.root_closed {
-                        let pos = self.xml.buffer_position();
-                        return Err(
-                            self.error_at(pos, "a second element after the root element".into())
-                        );
+                        let pos = self.doc.xml.buffer_position();
+                        return Err(self
+                            .doc
+                            .error_at(pos, "a second element after the root element".into()));
                     }
                     if self.depth == 1 && e.name().as_ref() == fmt::RESOURCE.as_bytes() {
                         self.resources += 1;
@@ -474,8 +510,8 @@ impl ExportReader {
                 }
                 Ok(Event::Text(t)) => {
                     if self.depth == 0 && !is_blank(&t) {
-                        let pos = self.xml.buffer_position();
-                        return Err(self.error_at(pos, "text after the root element".into()));
+                        let pos = self.doc.xml.buffer_position();
+                        return Err(self.doc.error_at(pos, "text after the root element".into()));
                     }
                 }
                 Ok(
@@ -487,8 +523,8 @@ impl ExportReader {
                 ) => {}
                 Ok(Event::Eof) => {
                     if !self.root_closed {
-                        let pos = self.xml.buffer_position();
-                        return Err(self.error_at(
+                        let pos = self.doc.xml.buffer_position();
+                        return Err(self.doc.error_at(
                             pos,
                             format!(
                                 "truncated: the file ends before </{}> (after {} resources)",
@@ -499,7 +535,7 @@ impl ExportReader {
                     }
                     return Ok(false);
                 }
-                Err(e) => return Err(self.xml_error(e)),
+                Err(e) => return Err(self.doc.xml_error(e)),
             }
         }
     }
@@ -510,7 +546,7 @@ impl ExportReader {
         // communityUuid is caught here instead, and a repeated community field in push_field.
         let (mut id, mut uuid) = (false, false);
         for attr in attributes(e) {
-            let (key, raw) = attr.map_err(|why| self.here(why))?;
+            let (key, raw) = attr.map_err(|why| self.doc.here(why))?;
             let (slot, seen) = if key == fmt::ATTR_ID {
                 (&mut r.id, &mut id)
             } else if key == fmt::ATTR_COMMUNITY_UUID {
@@ -519,9 +555,9 @@ impl ExportReader {
                 continue;
             };
             if std::mem::replace(seen, true) {
-                return Err(self.duplicate(key));
+                return Err(self.doc.duplicate(key));
             }
-            slot.push_str(&decode(raw).map_err(|why| self.here(why))?);
+            slot.push_str(&decode(raw).map_err(|why| self.doc.here(why))?);
         }
         Ok(())
     }
@@ -529,14 +565,31 @@ impl ExportReader {
     fn read_community(&self, e: &BytesStart, r: &mut Record) -> Result<()> {
         r.fields = 0;
         for attr in attributes(e) {
-            let (key, raw) = attr.map_err(|why| self.here(why))?;
+            let (key, raw) = attr.map_err(|why| self.doc.here(why))?;
             if r.community().any(|(k, _)| k == key) {
-                return Err(self.duplicate(key));
+                return Err(self.doc.duplicate(key));
             }
-            let value = decode(raw).map_err(|why| self.here(why))?;
+            let value = decode(raw).map_err(|why| self.doc.here(why))?;
             r.push_field(key, &value);
         }
         Ok(())
+    }
+}
+
+/// The XML reader of one file and the errors that name it, shared by both readers.
+struct Doc {
+    path: PathBuf,
+    xml: Reader<Source>,
+}
+
+impl Doc {
+    fn new(path: &Path, source: Source) -> Doc {
+        let mut xml = Reader::from_reader(source);
+        xml.config_mut().check_end_names = true;
+        Doc {
+            path: path.to_path_buf(),
+            xml,
+        }
     }
 
     /// An attribute given twice in one element (not well-formed XML).
@@ -551,8 +604,7 @@ impl ExportReader {
         self.error_at(self.xml.buffer_position(), message)
     }
 
-    /// The size and hash of the file; call after the end of the file, on a reader opened with
-    /// `hash`.
+    /// The size and hash of the file; call after the end of the file, on a [`Source::Ahead`].
     fn finish_hash(&mut self) -> Result<(u64, String)> {
         let finished = match self.xml.get_mut() {
             Source::Ahead(ahead) => ahead.finish(),
@@ -594,67 +646,500 @@ impl ExportReader {
     }
 }
 
-/// The attributes of a start tag, name and raw value in order, as XML writes them:
-/// `Name S? = S? "value"` (or `'value'`), whitespace before each. The tag's bytes are checked to
-/// be UTF-8 once and cut at ASCII delimiters found with `memchr`: no allocation.
-fn attributes<'a>(
-    e: &'a BytesStart,
-) -> impl Iterator<Item = std::result::Result<(&'a str, &'a str), String>> + 'a {
-    let mut rest = std::str::from_utf8(e.attributes_raw());
-    std::iter::from_fn(move || {
-        let text = match rest {
-            Ok(text) => text,
-            Err(_) => {
-                rest = Ok("");
-                return Some(Err(
-                    "not well-formed XML: a start tag is not UTF-8".to_string()
-                ));
+/// The most element paths [`summarize`] tells apart; elements on further paths are read and
+/// checked but not counted (a document with that many kinds of element is not an export).
+pub const MAX_PATHS: usize = 4096;
+/// The path of elements beyond [`MAX_PATHS`].
+const UNCOUNTED: u32 = u32::MAX;
+/// Past this many children, a path's children are found through the index, not by a scan.
+const FEW_CHILDREN: usize = 16;
+
+/// One path from the root (the names of the elements on the way down).
+struct PathNode {
+    parent: u32,
+    name: Box<[u8]>,
+    depth: u32,
+    children: Vec<u32>,
+    /// Elements met on this path.
+    elements: u64,
+    /// Of them, those that carry a UUID with no carrier among their ancestors.
+    carriers: u64,
+}
+
+/// An open element.
+#[derive(Default)]
+struct Frame {
+    path: u32,
+    carrier: bool,
+    /// An ancestor was known to carry a UUID when this element opened: nothing in it can count,
+    /// so it is only checked for well-formedness.
+    under: bool,
+    has_child: bool,
+    text_uuid: bool,
+    text_other: bool,
+    /// The shallowest carriers counted inside this element so far, per path.
+    inside: Vec<(u32, u64)>,
+}
+
+/// The streaming state of [`summarize`]: the layout-free record count.
+struct Scan {
+    doc: Doc,
+    paths: Vec<PathNode>,
+    index: HashMap<(u32, Box<[u8]>), u32>,
+    /// Open elements are `stack[..open]`; frames above keep their buffers for reuse.
+    stack: Vec<Frame>,
+    open: usize,
+    root_closed: bool,
+    /// The text of the open child of the root while it has no children (an application name?).
+    leaf_text: Vec<u8>,
+    applications: Vec<String>,
+}
+
+impl Scan {
+    fn new(doc: Doc) -> Scan {
+        Scan {
+            doc,
+            paths: Vec::new(),
+            index: HashMap::new(),
+            stack: Vec::new(),
+            open: 0,
+            root_closed: false,
+            leaf_text: Vec::new(),
+            applications: Vec::new(),
+        }
+    }
+
+    /// Reads the whole document; see the module documentation.
+    fn run(&mut self) -> Result<()> {
+        let mut buf = Vec::with_capacity(1024);
+        loop {
+            buf.clear();
+            match self.doc.xml.read_event_into(&mut buf) {
+                Ok(Event::Start(e)) => self.start(&e, false)?,
+                Ok(Event::Empty(e)) => self.start(&e, true)?,
+                Ok(Event::End(_)) => self.end(),
+                Ok(Event::Text(t)) => self.text(&t)?,
+                Ok(Event::CData(t)) => self.text(&t)?,
+                Ok(Event::Decl(d)) => self.declaration(&d)?,
+                Ok(Event::Comment(_) | Event::PI(_) | Event::DocType(_)) => {}
+                Ok(Event::Eof) => return self.eof(),
+                Err(e) => return Err(self.doc.xml_error(e)),
             }
+        }
+    }
+
+    fn start(&mut self, e: &BytesStart, empty: bool) -> Result<()> {
+        if self.root_closed {
+            return Err(self
+                .doc
+                .here("not well-formed XML: a second element after the root element".into()));
+        }
+        if self.open == 0 {
+            return self.root(e, empty);
+        }
+        let above = &mut self.stack[self.open - 1];
+        above.has_child = true;
+        if above.carrier || above.under {
+            self.push(UNCOUNTED, false, true);
+            if empty {
+                self.end();
+            }
+            return Ok(());
+        }
+        let parent = above.path;
+        let path = self.child_path(parent, e.name().as_ref());
+        if let Some(p) = self.paths.get_mut(path as usize) {
+            p.elements += 1;
+        }
+        let carrier = carries_uuid(e.attributes_raw());
+        if self.open == 1 {
+            self.leaf_text.clear();
+        }
+        self.push(path, carrier, false);
+        if empty {
+            self.end();
+        }
+        Ok(())
+    }
+
+    /// The root element: its attributes may name the application.
+    fn root(&mut self, e: &BytesStart, empty: bool) -> Result<()> {
+        let mut names: Vec<&[u8]> = Vec::new();
+        for attr in raw_attributes(e.attributes_raw()) {
+            let (name, raw) = attr.map_err(|why| self.doc.here(why))?;
+            if names.contains(&name) {
+                return Err(self.doc.duplicate(&String::from_utf8_lossy(name)));
+            }
+            names.push(name);
+            if let Ok(text) = std::str::from_utf8(raw) {
+                let value = decode(text).map_err(|why| self.doc.here(why))?;
+                self.named(&value);
+            }
+        }
+        self.paths.push(PathNode {
+            parent: UNCOUNTED,
+            name: e.name().as_ref().into(),
+            depth: 1,
+            children: Vec::new(),
+            elements: 1,
+            carriers: 0,
+        });
+        self.push(0, false, false);
+        if empty {
+            self.end();
+        }
+        Ok(())
+    }
+
+    fn named(&mut self, value: &str) {
+        if let Some(app) = crate::apps::by_name(value.trim()) {
+            if !self.applications.iter().any(|a| a == app.id) {
+                self.applications.push(app.id.to_string());
+            }
+        }
+    }
+
+    fn push(&mut self, path: u32, carrier: bool, under: bool) {
+        if self.open == self.stack.len() {
+            self.stack.push(Frame::default());
+        }
+        let f = &mut self.stack[self.open];
+        f.path = path;
+        f.carrier = carrier;
+        f.under = under;
+        f.has_child = false;
+        f.text_uuid = false;
+        f.text_other = false;
+        f.inside.clear();
+        self.open += 1;
+    }
+
+    /// The path of an element named `name` under `parent`, made on first sight.
+    fn child_path(&mut self, parent: u32, name: &[u8]) -> u32 {
+        let Some(node) = self.paths.get(parent as usize) else {
+            return UNCOUNTED;
         };
+        if node.children.len() <= FEW_CHILDREN {
+            if let Some(&c) = node
+                .children
+                .iter()
+                .find(|&&c| &*self.paths[c as usize].name == name)
+            {
+                return c;
+            }
+        } else if let Some(&c) = self.index.get(&(parent, Box::from(name))) {
+            return c;
+        }
+        if self.paths.len() >= MAX_PATHS {
+            return UNCOUNTED;
+        }
+        let id = self.paths.len() as u32;
+        let depth = node.depth + 1;
+        self.paths.push(PathNode {
+            parent,
+            name: name.into(),
+            depth,
+            children: Vec::new(),
+            elements: 0,
+            carriers: 0,
+        });
+        let siblings = &mut self.paths[parent as usize].children;
+        siblings.push(id);
+        if siblings.len() > FEW_CHILDREN {
+            // From now on through the index: put every child of this parent in it.
+            let all: Vec<u32> = siblings.clone();
+            for c in all {
+                let key = (parent, self.paths[c as usize].name.clone());
+                self.index.insert(key, c);
+            }
+        }
+        id
+    }
+
+    fn end(&mut self) {
+        let Some(open) = self.open.checked_sub(1) else {
+            return;
+        };
+        self.open = open;
+        if open == 0 {
+            self.root_closed = true;
+            return;
+        }
+        let (below, rest) = self.stack.split_at_mut(open);
+        let (parent, frame) = (&mut below[open - 1], &mut rest[0]);
+        if frame.under {
+            return;
+        }
+        let leaf = !frame.has_child;
+        if leaf && open >= 2 && frame.text_uuid && !frame.text_other {
+            parent.carrier = true;
+        }
+        if leaf && open == 1 && !frame.text_uuid && self.leaf_text.len() <= 64 {
+            let text = std::mem::take(&mut self.leaf_text);
+            if let Ok(t) = std::str::from_utf8(&text) {
+                if let Ok(value) = quick_xml::escape::unescape(t) {
+                    let value = value.into_owned();
+                    self.named(&value);
+                }
+            }
+            self.leaf_text = text;
+            return self.settle(open);
+        }
+        self.settle(open);
+    }
+
+    /// Counts the closed element at `stack[open]` into its parent.
+    fn settle(&mut self, open: usize) {
+        let (below, rest) = self.stack.split_at_mut(open);
+        let (parent, frame) = (&mut below[open - 1], &mut rest[0]);
+        if frame.carrier && frame.path != UNCOUNTED {
+            // The carriers inside it are not the shallowest any more.
+            for &(p, n) in &frame.inside {
+                self.paths[p as usize].carriers -= n;
+            }
+            self.paths[frame.path as usize].carriers += 1;
+            add_inside(&mut parent.inside, frame.path, 1);
+        } else {
+            for &(p, n) in &frame.inside {
+                add_inside(&mut parent.inside, p, n);
+            }
+        }
+    }
+
+    fn text(&mut self, t: &[u8]) -> Result<()> {
+        if self.open == 0 {
+            if is_blank(t) {
+                return Ok(());
+            }
+            let msg = if self.root_closed {
+                "not well-formed XML: text after the root element"
+            } else {
+                "not an XML document: text before the root element"
+            };
+            // Where the text starts, not where it ends.
+            let pos = self
+                .doc
+                .xml
+                .buffer_position()
+                .saturating_sub(t.len() as u64);
+            return Err(self.doc.error_at(pos, msg.into()));
+        }
+        let open = self.open;
+        let f = &mut self.stack[open - 1];
+        if f.has_child || f.under {
+            return Ok(());
+        }
+        let trimmed = t.trim_ascii();
+        if trimmed.is_empty() {
+            return Ok(());
+        }
+        if is_uuid_bytes(trimmed) && !f.text_uuid && !f.text_other {
+            f.text_uuid = true;
+        } else {
+            f.text_other = true;
+        }
+        if open == 2 && self.leaf_text.len() <= 64 {
+            self.leaf_text.extend_from_slice(trimmed);
+        }
+        Ok(())
+    }
+
+    /// The encoding declaration: the rule reads ASCII bytes, so any ASCII-compatible one will do.
+    fn declaration(&self, d: &quick_xml::events::BytesDecl) -> Result<()> {
+        let Some(Ok(enc)) = d.encoding() else {
+            return Ok(());
+        };
+        let name = String::from_utf8_lossy(&enc).to_ascii_lowercase();
+        let single_byte = ["iso-8859-", "iso8859-", "iso_8859-", "windows-125", "cp125"];
+        if matches!(
+            name.as_str(),
+            "utf-8" | "utf8" | "us-ascii" | "ascii" | "latin1" | "latin-1"
+        ) || single_byte.iter().any(|p| name.starts_with(p))
+        {
+            return Ok(());
+        }
+        Err(self.doc.here(format!(
+            "the encoding {name:?} is not read: an export must be UTF-8, US-ASCII or a single-byte ISO-8859 or Windows encoding"
+        )))
+    }
+
+    fn eof(&self) -> Result<()> {
+        if self.root_closed {
+            return Ok(());
+        }
+        let pos = self.doc.xml.buffer_position();
+        let msg = match self.paths.first() {
+            None if pos == 0 => "empty file, not an export XML file".to_string(),
+            None => "not an export XML file: no root element".to_string(),
+            Some(root) => format!(
+                "truncated: the file ends before </{}> closes the document",
+                String::from_utf8_lossy(&root.name)
+            ),
+        };
+        Err(self
+            .doc
+            .error_at(if self.paths.is_empty() { 0 } else { pos }, msg))
+    }
+
+    /// The records: how many, how they were found, and their path.
+    fn records(&self) -> (u64, Layout, Option<String>) {
+        let best = |count: fn(&PathNode) -> u64, only_root_children: bool| {
+            self.paths
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| !only_root_children || p.depth == 2)
+                .filter(|(_, p)| count(p) > 0)
+                .max_by(|(i, a), (j, b)| {
+                    count(a)
+                        .cmp(&count(b))
+                        .then(b.depth.cmp(&a.depth))
+                        .then(j.cmp(i))
+                })
+                .map(|(i, p)| (count(p), i))
+        };
+        if let Some((n, i)) = best(|p| p.carriers, false) {
+            return (n, Layout::Recognized, Some(self.path_name(i)));
+        }
+        match best(|p| p.elements, true) {
+            Some((n, i)) if n >= 2 => (n, Layout::Unrecognized, Some(self.path_name(i))),
+            _ => (0, Layout::Recognized, None),
+        }
+    }
+
+    fn path_name(&self, mut i: usize) -> String {
+        let mut names = Vec::new();
+        while let Some(p) = self.paths.get(i) {
+            names.push(String::from_utf8_lossy(&p.name).into_owned());
+            i = p.parent as usize;
+        }
+        names.reverse();
+        names.join("/")
+    }
+}
+
+fn add_inside(inside: &mut Vec<(u32, u64)>, path: u32, n: u64) {
+    match inside.iter_mut().find(|(p, _)| *p == path) {
+        Some((_, m)) => *m += n,
+        None => inside.push((path, n)),
+    }
+}
+
+/// Whether one of the attribute values of a start tag is a UUID; stops at the first. It looks
+/// only at the quoted runs (an attribute value is the only place a quote may open in a tag), so
+/// a tag costs two `memchr` per attribute; the attributes themselves are not checked here.
+fn carries_uuid(raw: &[u8]) -> bool {
+    // `a="` + 36 + `"`: a shorter tag holds no UUID.
+    if raw.len() < 40 {
+        return false;
+    }
+    let mut rest = raw;
+    while let Some(open) = memchr2(b'"', b'\'', rest) {
+        let quote = rest[open];
+        let value = &rest[open + 1..];
+        let Some(close) = memchr(quote, value) else {
+            return false;
+        };
+        if close == 36 && is_uuid_bytes(&value[..36]) {
+            return true;
+        }
+        rest = &value[close + 1..];
+    }
+    false
+}
+
+/// A UUID as Connections writes them (8-4-4-4-12 hex digits), as bytes.
+fn is_uuid_bytes(b: &[u8]) -> bool {
+    b.len() == 36
+        && [8, 13, 18, 23].iter().all(|&i| b[i] == b'-')
+        && [&b[..8], &b[9..13], &b[14..18], &b[19..23], &b[24..]]
+            .iter()
+            .all(|part| part.iter().all(u8::is_ascii_hexdigit))
+}
+
+/// The attributes of a start tag, name and raw value in order, as XML writes them:
+/// `Name S? = S? "value"` (or `'value'`), whitespace before each, cut at ASCII delimiters found
+/// with `memchr`: no allocation, and no assumption about the encoding beyond ASCII.
+fn raw_attributes(
+    raw: &[u8],
+) -> impl Iterator<Item = std::result::Result<(&[u8], &[u8]), String>> + '_ {
+    let mut rest = Some(raw);
+    std::iter::from_fn(move || {
+        let text = rest?;
         let trimmed = text.trim_ascii_start();
         if trimmed.is_empty() {
             return None;
         }
-        let parsed = attribute(trimmed, trimmed.len() < text.len());
-        rest = Ok(parsed.as_ref().map_or("", |(_, _, next)| next));
-        Some(parsed.map(|(name, value, _)| (name, value)))
+        match attribute(trimmed, trimmed.len() < text.len()) {
+            Ok((name, value, next)) => {
+                rest = Some(next);
+                Some(Ok((name, value)))
+            }
+            Err(why) => {
+                rest = None;
+                Some(Err(why))
+            }
+        }
+    })
+}
+
+/// The attributes of a start tag as text (the tag's bytes checked to be UTF-8 once).
+fn attributes<'a>(
+    e: &'a BytesStart,
+) -> impl Iterator<Item = std::result::Result<(&'a str, &'a str), String>> + 'a {
+    let raw = e.attributes_raw();
+    let utf8 = std::str::from_utf8(raw).is_ok();
+    let mut not_utf8 = !utf8;
+    let mut inner = raw_attributes(if utf8 { raw } else { b"" });
+    std::iter::from_fn(move || {
+        if std::mem::take(&mut not_utf8) {
+            return Some(Err(
+                "not well-formed XML: a start tag is not UTF-8".to_string()
+            ));
+        }
+        let as_str = |b: &'a [u8]| std::str::from_utf8(b).unwrap_or_default();
+        inner
+            .next()
+            .map(|r| r.map(|(name, value)| (as_str(name), as_str(value))))
     })
 }
 
 /// One attribute at the start of `text`: its name, its raw value and the text after it.
-fn attribute(text: &str, spaced: bool) -> std::result::Result<(&str, &str, &str), String> {
+fn attribute(text: &[u8], spaced: bool) -> std::result::Result<(&[u8], &[u8], &[u8]), String> {
     if !spaced {
         return Err("not well-formed XML: no space between attributes".to_string());
     }
-    let bytes = text.as_bytes();
     let mut end = 0;
     let mut bad = false;
-    while end < bytes.len() && bytes[end] != b'=' && !bytes[end].is_ascii_whitespace() {
-        bad |= matches!(bytes[end], b'"' | b'\'' | b'<' | b'>' | b'&' | b'/');
+    while end < text.len() && text[end] != b'=' && !text[end].is_ascii_whitespace() {
+        bad |= matches!(text[end], b'"' | b'\'' | b'<' | b'>' | b'&' | b'/');
         end += 1;
     }
     let (name, after) = text.split_at(end);
+    let shown = String::from_utf8_lossy(name);
     if name.is_empty() || bad {
         return Err(format!(
-            "not well-formed XML: {name:?} is not an attribute name"
+            "not well-formed XML: {shown:?} is not an attribute name"
         ));
     }
     let value = after
         .trim_ascii_start()
-        .strip_prefix('=')
-        .map(str::trim_ascii_start)
-        .ok_or_else(|| format!("not well-formed XML: the attribute {name} has no value"))?;
-    let quote = match value.as_bytes().first() {
+        .strip_prefix(b"=")
+        .map(<[u8]>::trim_ascii_start)
+        .ok_or_else(|| format!("not well-formed XML: the attribute {shown} has no value"))?;
+    let quote = match value.first() {
         Some(&q @ (b'"' | b'\'')) => q,
         _ => {
             return Err(format!(
-                "not well-formed XML: the value of {name} is not quoted"
+                "not well-formed XML: the value of {shown} is not quoted"
             ))
         }
     };
     let value = &value[1..];
-    let close = memchr(quote, value.as_bytes())
-        .ok_or_else(|| format!("not well-formed XML: the value of {name} has no closing quote"))?;
+    let close = memchr(quote, value)
+        .ok_or_else(|| format!("not well-formed XML: the value of {shown} has no closing quote"))?;
+    if memchr(b'<', &value[..close]).is_some() {
+        return Err("not well-formed XML: '<' in an attribute value".to_string());
+    }
     Ok((name, &value[..close], &value[close + 1..]))
 }
 
@@ -767,8 +1252,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = write(&dir, "Blog.xml", SMALL.as_bytes());
         let s = summarize(&path).unwrap();
-        assert_eq!(s.application, "Blog");
-        assert_eq!(s.resource_type.as_deref(), Some("community"));
+        assert_eq!(s.applications, ["Blog"]);
+        // No value in it is a UUID: the root's repeated children are the records.
+        assert_eq!(s.layout, Layout::Unrecognized);
+        assert_eq!(s.record_path.as_deref(), Some("syncedResources/resource"));
         assert_eq!(s.resources, 3);
         assert_eq!(s.bytes, SMALL.len() as u64);
         // Computed with coreutils' sha256sum on the same bytes.
@@ -942,7 +1429,8 @@ mod tests {
             "\u{feff}<syncedResources application=\"Wiki\"/>".as_bytes(),
         );
         let s = summarize(&path).unwrap();
-        assert_eq!((s.application.as_str(), s.resources), ("Wiki", 0));
+        assert_eq!(s.applications, ["Wiki"]);
+        assert_eq!((s.resources, s.layout), (0, Layout::Recognized));
     }
 
     #[test]
@@ -950,7 +1438,7 @@ mod tests {
         let cut = &SMALL[..SMALL.find("<resource id=\"b-3\"").unwrap()];
         assert_eq!(
             err_of(cut.as_bytes()),
-            "<path>:8: truncated: the file ends before </syncedResources> (after 2 resources)"
+            "<path>:8: truncated: the file ends before </syncedResources> closes the document"
         );
         let mid_tag = &SMALL[..SMALL.find("communityUuid=\"c-3\"").unwrap()];
         assert!(err_of(mid_tag.as_bytes()).starts_with("<path>:"));
@@ -958,23 +1446,81 @@ mod tests {
     }
 
     #[test]
-    fn not_xml_wrong_root_missing_application() {
+    fn not_xml_and_not_well_formed() {
         assert_eq!(err_of(b""), "<path>:1: empty file, not an export XML file");
         assert_eq!(
             err_of(b"{\"application\": \"Blog\"}"),
-            "<path>:1: not an export XML file: text before the <syncedResources> root element"
+            "<path>:1: not an XML document: text before the root element"
         );
         assert_eq!(
-            err_of(b"<!DOCTYPE html>\n<html><body></body></html>"),
-            "<path>:2: not an export XML file: root element is <html>, expected <syncedResources>"
+            err_of(b"<!-- only a comment -->\n"),
+            "<path>:1: not an export XML file: no root element"
         );
         assert_eq!(
-            err_of(b"<syncedResources resourceType=\"community\"></syncedResources>"),
-            "<path>:1: the <syncedResources> root element has no application attribute naming the application"
+            err_of(b"<a/><b/>"),
+            "<path>:1: not well-formed XML: a second element after the root element"
         );
-        assert!(
-            err_of(b"<syncedResources application=\"Blog\"><resource></syncedResources>")
-                .contains("not well-formed XML: </syncedResources> closes <resource>")
+        assert_eq!(
+            err_of(b"<a/>text"),
+            "<path>:1: not well-formed XML: text after the root element"
         );
+        assert!(err_of(b"<a><b></a>").contains("not well-formed XML: </a> closes <b>"));
+        assert_eq!(
+            err_of(b"<?xml version=\"1.0\" encoding=\"UTF-16\"?><a/>"),
+            "<path>:1: the encoding \"utf-16\" is not read: an export must be UTF-8, US-ASCII or a single-byte ISO-8859 or Windows encoding"
+        );
+        // Any other layout is read: a document with no records is not an error.
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(
+            &dir,
+            "Blog.xml",
+            b"<!DOCTYPE html>\n<html><body></body></html>",
+        );
+        let s = summarize(&path).unwrap();
+        assert_eq!((s.resources, s.layout), (0, Layout::Recognized));
+        assert!(s.applications.is_empty());
+    }
+
+    #[test]
+    fn records_are_the_shallowest_uuid_carriers_of_the_commonest_path() {
+        let u = |i: u32| format!("{i:08x}-0000-4000-8000-000000000000");
+        // Members after the record's own UUID, and before it (known only once it is closed).
+        let doc = format!(
+            "<r a=\"{}\"><x><k>{}</k><m id=\"{}\"/><m id=\"{}\"/></x><x><m id=\"{}\"/><m id=\"{}\"/><m id=\"{}\"/><k>{}</k></x></r>",
+            u(0), u(1), u(2), u(3), u(4), u(5), u(6), u(7)
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(&dir, "Blog.xml", doc.as_bytes());
+        let s = summarize(&path).unwrap();
+        assert_eq!(s.resources, 2);
+        assert_eq!(s.record_path.as_deref(), Some("r/x"));
+        assert_eq!(s.layout, Layout::Recognized);
+        // A tie goes to the shallower path: each record has one nested carrier.
+        let doc = format!("<r><x id=\"{}\"><y id=\"{}\"/></x></r>", u(1), u(2));
+        let path = write(&dir, "Blog.xml", doc.as_bytes());
+        assert_eq!(
+            summarize(&path).unwrap().record_path.as_deref(),
+            Some("r/x")
+        );
+    }
+
+    #[test]
+    fn the_application_is_named_only_outside_the_records() {
+        let dir = tempfile::tempdir().unwrap();
+        let u = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0";
+        let doc = format!(
+            "<r kind=\"community\" source=\"Ideation Blogs\"><note>Files</note><x id=\"{u}\" app=\"Wiki\"><name>Forum</name></x></r>"
+        );
+        let path = write(&dir, "Blog.xml", doc.as_bytes());
+        let s = summarize(&path).unwrap();
+        assert_eq!(s.applications, ["IdeationBlog", "Files"]);
+        assert!(s.names_another_application("Blog"));
+        assert!(!s.names_another_application("Files"));
+        let path = write(
+            &dir,
+            "Blog.xml",
+            format!("<r><x id=\"{u}\"/></r>").as_bytes(),
+        );
+        assert!(!summarize(&path).unwrap().names_another_application("Blog"));
     }
 }

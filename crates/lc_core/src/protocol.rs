@@ -78,6 +78,18 @@ impl Outcome {
         self
     }
 
+    /// Adds a line to the result's `warnings`, which Ansible shows as a warning.
+    pub fn warn(mut self, warning: impl Into<String>) -> Self {
+        let list = self
+            .fields
+            .entry("warnings")
+            .or_insert_with(|| Value::Array(Vec::new()));
+        if let Value::Array(lines) = list {
+            lines.push(Value::from(warning.into()));
+        }
+        self
+    }
+
     pub fn diff(mut self, diff: Option<Diff>) -> Self {
         self.diff = diff;
         self

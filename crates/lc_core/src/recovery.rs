@@ -8,6 +8,8 @@
 //! `recovery-report.html` (tera template `templates/recovery-report.html`, every value escaped:
 //! totals, a bar chart drawn as inline SVG, the tables and what to do next),
 //! `recovery-report.json` (the facts, as `lc_sync_report` returns them) and `owners.csv`.
+//! Reports that could not be read ([`Recovery::with_unread`]) are named in both, with links to
+//! the raw files, for a person to read.
 
 use crate::error::{Error, Result};
 use crate::report::{Difference, Orphan};
@@ -94,6 +96,17 @@ pub struct Counts {
     pub total: AppCounts,
 }
 
+/// An application whose reports could not be read: its rows are in none of the facts, and a
+/// person reads its files.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unread {
+    pub application: String,
+    /// The report files `generateSyncReports` wrote for it (absolute paths).
+    pub files: Vec<String>,
+    /// Why they were not read, one line.
+    pub reason: String,
+}
+
 /// The consolidated facts of every report.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Recovery {
@@ -101,6 +114,9 @@ pub struct Recovery {
     pub orphans: Vec<Orphan>,
     pub communities_to_contact: Vec<CommunityToContact>,
     pub counts: Counts,
+    /// The applications whose reports were not read (left out when there are none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unread: Vec<Unread>,
 }
 
 /// The paths of the files [`Recovery::write`] wrote.
@@ -228,7 +244,15 @@ impl Recovery {
             orphans,
             communities_to_contact,
             counts,
+            unread: Vec::new(),
         }
+    }
+
+    /// Names the applications whose reports could not be read (sorted by application).
+    pub fn with_unread(mut self, mut unread: Vec<Unread>) -> Recovery {
+        unread.sort_by(|a, b| a.application.cmp(&b.application));
+        self.unread = unread;
+        self
     }
 
     /// The facts as pretty JSON (the content of `recovery-report.json`).
@@ -353,9 +377,24 @@ struct View<'a> {
     communities: &'a [CommunityToContact],
     communities_hidden: usize,
     ignored_differences: usize,
+    unread: Vec<UnreadRow<'a>>,
     limit: usize,
     json_file: &'static str,
     csv_file: &'static str,
+}
+
+#[derive(Serialize)]
+struct UnreadRow<'a> {
+    application: &'a str,
+    reason: &'a str,
+    files: Vec<FileLink<'a>>,
+}
+
+/// A raw report beside `recovery-report.html`: linked by its name, shown by its path.
+#[derive(Serialize)]
+struct FileLink<'a> {
+    path: &'a str,
+    href: String,
 }
 
 #[derive(Serialize)]
@@ -411,10 +450,10 @@ impl<'a> View<'a> {
                 .take(limit)
                 .map(|o| OrphanRow {
                     row: o,
-                    suggestion: if o.community_exists {
-                        "assign it back to its community, or delete it"
-                    } else {
-                        "assign it to another community, or delete it"
+                    suggestion: match o.community_exists {
+                        Some(true) => "assign it back to its community, or delete it",
+                        Some(false) => "assign it to another community, or delete it",
+                        None => "the report does not say whether its community exists: check, then assign or delete it",
                     },
                 })
                 .collect(),
@@ -422,6 +461,25 @@ impl<'a> View<'a> {
             communities: &r.communities_to_contact[..r.communities_to_contact.len().min(limit)],
             communities_hidden: r.communities_to_contact.len().saturating_sub(limit),
             ignored_differences: r.differences.iter().filter(|d| !needs_action(d)).count(),
+            unread: r
+                .unread
+                .iter()
+                .map(|u| UnreadRow {
+                    application: &u.application,
+                    reason: &u.reason,
+                    files: u
+                        .files
+                        .iter()
+                        .map(|f| FileLink {
+                            path: f,
+                            href: Path::new(f)
+                                .file_name()
+                                .map(|n| n.to_string_lossy().into_owned())
+                                .unwrap_or_default(),
+                        })
+                        .collect(),
+                })
+                .collect(),
             limit,
             json_file: JSON_FILE,
             csv_file: CSV_FILE,

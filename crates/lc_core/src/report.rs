@@ -2,18 +2,30 @@
 //! reports, found by header text and read as a stream.
 //!
 //! The reports' layout is not documented and their labels are localized (admin-surface.md §6), so
-//! the reader finds each table's header row by the labels of [`ColumnMap`] (by default
-//! [`crate::formats::report::LABELS`], overridable by the user's `column_map`) and never by position.
+//! the reader finds each table's header row by label, never by position: the user's `column_map`
+//! labels ([`ColumnMap`]) first, then the synonyms of [`crate::formats::report::SYNONYMS`], where
+//! `<app>` stands for the application's id or names. Labels match without regard to case, white
+//! space or punctuation; columns may come in any order, with extra columns between them, in any
+//! of several tables of one file (each table finds its own header row; a summary table is passed
+//! over). A column that a report may lack ("community exists", "reason") is read when present;
+//! "community exists" is otherwise taken from the reason's words where they say it, else unknown.
+//! Every choice is checked: two keys never take one column, a tie between two columns is refused,
+//! and every data row's cells must hold what their column means (UUIDs in a UUID column, yes/no
+//! in "community exists"), else the file is refused on one line that says why; it is never
+//! guessed at.
+//!
 //! It copes with what HTML allows and XML does not: any tag case, attributes (quoted or not),
 //! omitted `</td>`, `</tr>` and `</tbody>`, `<th>` or `<td>` header cells, `<thead>`/`<tbody>`,
 //! comments, scripts, entities (named, decimal, hexadecimal), extra columns and layout tables.
 //! A small tokenizer reads through a fixed buffer and keeps only the current row, so memory does
-//! not grow with the file, and no DOM is built. A file cut short (inside a tag, a table or before
-//! `</html>`) is an error naming the file and line; so is a report whose header row is not found,
-//! with the labels that were missing.
+//! not grow with the file, and no DOM is built (BENCHMARKS.md compares it with html5ever's
+//! tokenizer). A file cut short (inside a tag, a table or before `</html>`) is an error naming
+//! the file and line; so is a report whose header row is not found, with the labels that were
+//! missing.
 
+use crate::apps::{self, App};
 use crate::error::{Error, Result};
-use crate::formats::report::{self as fmt, Column};
+use crate::formats::report::{self as fmt, Column, Values};
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -30,65 +42,113 @@ const CELLS_LIMIT: usize = 1024;
 /// The deepest nesting of tables followed.
 const DEPTH_LIMIT: usize = 64;
 /// The most columns one reader looks for.
-const MAX_WANTED: usize = 8;
+const MAX_WANTED: usize = 9;
+/// The most labels a user may give for one key.
+const MAX_USER_LABELS: usize = 16;
 
-/// The header label of each column the reader looks for: the defaults of
-/// [`crate::formats::report::LABELS`], with the user's `column_map` overrides.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ColumnMap {
-    labels: Vec<(Column, String)>,
+/// The labels a user gives for one key in `column_map`: one, or several.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged, expecting = "a column label or a list of column labels")]
+pub enum Labels {
+    One(String),
+    Many(Vec<String>),
 }
 
-impl Default for ColumnMap {
-    fn default() -> Self {
-        ColumnMap {
-            labels: fmt::LABELS
-                .iter()
-                .map(|(c, l)| (*c, (*l).to_string()))
-                .collect(),
+impl From<&str> for Labels {
+    fn from(label: &str) -> Self {
+        Labels::One(label.to_string())
+    }
+}
+
+impl Labels {
+    fn as_slice(&self) -> &[String] {
+        match self {
+            Labels::One(l) => std::slice::from_ref(l),
+            Labels::Many(v) => v,
         }
     }
 }
 
+/// The user's labels of each column (`column_map`), looked for before the synonyms of
+/// [`crate::formats::report::SYNONYMS`].
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ColumnMap {
+    user: Vec<(Column, Vec<String>)>,
+}
+
 impl ColumnMap {
-    /// The defaults with `overrides` (column key → label, keys from [`Column::key`]) applied.
-    /// An unknown key or an empty label is an error that lists the known keys.
-    pub fn new(overrides: &HashMap<String, String>) -> Result<ColumnMap> {
-        let mut map = ColumnMap::default();
+    /// The user's `column_map`: column key (from [`Column::key`]) → a label or a list of labels.
+    /// An unknown key, an empty label or list, or one label given for two keys is an error that
+    /// says which.
+    pub fn new(overrides: &HashMap<String, Labels>) -> Result<ColumnMap> {
+        let known = || {
+            Column::ALL
+                .iter()
+                .map(|c| c.key())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let mut user: Vec<(Column, Vec<String>)> = Vec::new();
         let mut keys: Vec<&String> = overrides.keys().collect();
         keys.sort();
         for key in keys {
-            let label = overrides[key].trim();
-            let known = || {
-                map.labels
-                    .iter()
-                    .map(|(c, _)| c.key())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            };
-            let Some(slot) = map.labels.iter().position(|(c, _)| c.key() == key) else {
+            let Some(column) = Column::ALL.iter().copied().find(|c| c.key() == key) else {
                 return Err(Error::invalid(format!(
                     "column_map: unknown column key {key:?}; known keys: {}",
                     known()
                 )));
             };
-            if label.is_empty() {
+            let given = overrides[key].as_slice();
+            if given.is_empty() {
                 return Err(Error::invalid(format!(
-                    "column_map: the label of {key:?} is empty"
+                    "column_map: the list of labels of {key:?} is empty"
                 )));
             }
-            map.labels[slot].1 = label.to_string();
+            if given.len() > MAX_USER_LABELS {
+                return Err(Error::invalid(format!(
+                    "column_map: {key:?} has {} labels, at most {MAX_USER_LABELS}",
+                    given.len()
+                )));
+            }
+            let mut labels = Vec::new();
+            for label in given {
+                let label = label.trim();
+                if label_key(label).is_empty() {
+                    return Err(Error::invalid(format!(
+                        "column_map: a label of {key:?} is empty (or only punctuation)"
+                    )));
+                }
+                if let Some((other, _)) = user
+                    .iter()
+                    .find(|(_, ls)| ls.iter().any(|l| label_key(l) == label_key(label)))
+                {
+                    return Err(Error::invalid(format!(
+                        "column_map: the label {label:?} is given for both {} and {key}: one column cannot be two keys",
+                        other.key()
+                    )));
+                }
+                labels.push(label.to_string());
+            }
+            user.push((column, labels));
         }
-        Ok(map)
+        Ok(ColumnMap { user })
     }
 
-    /// The header label looked for in column `c`.
-    pub fn label(&self, c: Column) -> &str {
-        self.labels
+    /// The user's labels of column `c`, if any were given.
+    pub fn user_labels(&self, c: Column) -> &[String] {
+        self.user
             .iter()
             .find(|(k, _)| *k == c)
-            .map(|(_, l)| l.as_str())
-            .unwrap_or("")
+            .map(|(_, l)| l.as_slice())
+            .unwrap_or(&[])
+    }
+
+    /// The label named in messages for column `c`: the user's first, else the default.
+    pub fn label(&self, c: Column) -> &str {
+        self.user_labels(c)
+            .first()
+            .map(String::as_str)
+            .unwrap_or_else(|| fmt::label(c))
     }
 }
 
@@ -102,12 +162,20 @@ pub enum ReportKind {
     Orphans,
 }
 
+/// The columns read from an orphans report; the last two may be missing.
+const ORPHANS_READ: &[Column] = &[
+    Column::ObjectId,
+    Column::OldCommunityUuid,
+    Column::CommunityExists,
+    Column::Reason,
+];
+
 impl ReportKind {
-    /// The columns this report must have.
+    /// The columns read from this report (those of [`Column::optional`] may be missing).
     pub fn columns(self) -> &'static [Column] {
         match self {
             ReportKind::Differences => fmt::DIFFERENCES_COLUMNS,
-            ReportKind::Orphans => fmt::ORPHANS_COLUMNS,
+            ReportKind::Orphans => ORPHANS_READ,
         }
     }
 
@@ -119,16 +187,16 @@ impl ReportKind {
         }
     }
 
-    /// The application and kind of a report, from its file name; `None` for any other file.
-    pub fn classify(file_name: &str) -> Option<(String, ReportKind)> {
+    /// The application and kind of a report, from its file name: the prefix is the app's id or
+    /// one of its names ([`apps::by_name`]: `Wikis_communityDifferences.html` is Wiki's). `None`
+    /// for any other file.
+    pub fn classify(file_name: &str) -> Option<(&'static App, ReportKind)> {
         for (suffix, kind) in [
             (fmt::DIFFERENCES_SUFFIX, ReportKind::Differences),
             (fmt::ORPHANS_SUFFIX, ReportKind::Orphans),
         ] {
-            if let Some(app) = file_name.strip_suffix(suffix) {
-                if !app.is_empty() {
-                    return Some((app.to_string(), kind));
-                }
+            if let Some(prefix) = file_name.strip_suffix(suffix) {
+                return apps::by_name(prefix).map(|app| (app, kind));
             }
         }
         None
@@ -156,11 +224,12 @@ pub struct Orphan {
     /// The "Object Identifying Id" of the resource.
     pub object_id: String,
     pub old_community_uuid: String,
-    /// Whether the old community still exists.
-    pub community_exists: bool,
+    /// Whether the old community still exists: its column, else what the reason's words say,
+    /// else unknown (`null`).
+    pub community_exists: Option<bool>,
 }
 
-/// Reads every difference of the report at `path`, written for `application`.
+/// Reads every difference of the report at `path`, written for `application` (an app id).
 pub fn read_differences(
     path: &Path,
     application: &str,
@@ -171,7 +240,7 @@ pub fn read_differences(
     Ok(out)
 }
 
-/// Reads every orphan of the report at `path`, written for `application`.
+/// Reads every orphan of the report at `path`, written for `application` (an app id).
 pub fn read_orphans(path: &Path, application: &str, columns: &ColumnMap) -> Result<Vec<Orphan>> {
     let mut out = Vec::new();
     for_each_orphan(path, application, columns, |o| out.push(o))?;
@@ -179,20 +248,30 @@ pub fn read_orphans(path: &Path, application: &str, columns: &ColumnMap) -> Resu
 }
 
 /// Hands each difference of the report to `f` as it is read; returns how many there were.
+/// `application` is the app id (or a name of it): rows carry it, and labels may name the app.
 pub fn for_each_difference(
     path: &Path,
     application: &str,
     columns: &ColumnMap,
     mut f: impl FnMut(Difference),
 ) -> Result<u64> {
-    scan_file(path, ReportKind::Differences.columns(), columns, |v, _| {
+    let wanted = ReportKind::Differences.columns();
+    scan_file(path, application, wanted, columns, |v, _| {
+        let cell = |c: Column| {
+            wanted
+                .iter()
+                .position(|w| *w == c)
+                .and_then(|i| v[i])
+                .unwrap_or_default()
+                .to_string()
+        };
         f(Difference {
             application: application.to_string(),
-            community_name: v[0].to_string(),
-            community_uuid: v[1].to_string(),
-            field: v[2].to_string(),
-            communities_value: v[3].to_string(),
-            application_value: v[4].to_string(),
+            community_name: cell(Column::CommunityName),
+            community_uuid: cell(Column::CommunityUuid),
+            field: cell(Column::Field),
+            communities_value: cell(Column::CommunitiesValue),
+            application_value: cell(Column::ApplicationValue),
         });
         Ok(())
     })
@@ -205,48 +284,47 @@ pub fn for_each_orphan(
     columns: &ColumnMap,
     mut f: impl FnMut(Orphan),
 ) -> Result<u64> {
-    let exists_label = columns.label(Column::CommunityExists);
-    scan_file(path, ReportKind::Orphans.columns(), columns, |v, line| {
-        let community_exists = parse_yes_no(v[2]).ok_or_else(|| {
-            Error::parse(
-                path,
-                line,
-                format!(
-                    "{exists_label:?} is {:?}, expected yes, no, true or false",
-                    v[2]
-                ),
-            )
-        })?;
+    scan_file(path, application, ORPHANS_READ, columns, |v, _| {
+        // The scanner has checked the yes/no of the "community exists" column.
+        let community_exists = match (v[2], v[3]) {
+            (Some(exists), _) => parse_yes_no(exists),
+            (None, Some(reason)) => fmt::exists_from_reason(reason),
+            (None, None) => None,
+        };
         f(Orphan {
             application: application.to_string(),
-            object_id: v[0].to_string(),
-            old_community_uuid: v[1].to_string(),
+            object_id: v[0].unwrap_or_default().to_string(),
+            old_community_uuid: v[1].unwrap_or_default().to_string(),
             community_exists,
         });
         Ok(())
     })
 }
 
-/// The lowest level: reads the report at `path` and hands `f` the text of the `wanted` columns of
-/// each data row (in the order of `wanted`) and the row's line. Nothing is allocated per row, so a
-/// caller that only counts pays for the reading alone. Returns the number of rows.
+/// The lowest level: reads the report at `path`, written for `application` (an app id or name,
+/// for labels naming it), and hands `f` the text of the `wanted` columns of each data row (in the
+/// order of `wanted`; `None` for an optional column the table lacks) and the row's line. Nothing
+/// is allocated per row, so a caller that only counts pays for the reading alone. Returns the
+/// number of rows.
 pub fn scan_file(
     path: &Path,
+    application: &str,
     wanted: &[Column],
     columns: &ColumnMap,
-    f: impl FnMut(&[&str], usize) -> Result<()>,
+    f: impl FnMut(&[Option<&str>], usize) -> Result<()>,
 ) -> Result<u64> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
-    scan(file, path, wanted, columns, f)
+    scan(file, path, application, wanted, columns, f)
 }
 
 /// [`scan_file`] over any reader; `name` is the file named in errors.
 pub fn scan<R: Read>(
     source: R,
     name: &Path,
+    application: &str,
     wanted: &[Column],
     columns: &ColumnMap,
-    f: impl FnMut(&[&str], usize) -> Result<()>,
+    f: impl FnMut(&[Option<&str>], usize) -> Result<()>,
 ) -> Result<u64> {
     if wanted.is_empty() || wanted.len() > MAX_WANTED {
         return Err(Error::invalid(format!(
@@ -254,7 +332,11 @@ pub fn scan<R: Read>(
             wanted.len()
         )));
     }
-    let labels: Vec<&str> = wanted.iter().map(|c| columns.label(*c)).collect();
+    if wanted.iter().all(|c| c.optional()) {
+        return Err(Error::invalid(
+            "a report reader needs at least one column that every report has",
+        ));
+    }
     let mut scanner = Scanner {
         input: Input {
             r: BufReader::with_capacity(READ_BUFFER, source),
@@ -263,8 +345,11 @@ pub fn scan<R: Read>(
         },
         name,
         wanted,
-        keys: labels.iter().map(|l| normalize_label(l)).collect(),
-        labels,
+        labels: wanted.iter().map(|c| columns.label(*c)).collect(),
+        keys: wanted
+            .iter()
+            .map(|c| label_keys(*c, columns, application))
+            .collect(),
         tables: Vec::new(),
         pool: Vec::new(),
         html_open: false,
@@ -276,6 +361,38 @@ pub fn scan<R: Read>(
         f,
     };
     scanner.run()
+}
+
+/// The labels column `c` is looked for by, folded ([`label_key`]), each with its rank (lower is
+/// more specific): the user's, then the synonyms, `<app>` read as each name of `application`.
+fn label_keys(c: Column, columns: &ColumnMap, application: &str) -> Vec<(usize, String)> {
+    let app_names: Vec<&str> = match apps::by_name(application) {
+        Some(app) => std::iter::once(app.id)
+            .chain(app.names.iter().copied())
+            .collect(),
+        None => vec![application],
+    };
+    let user = columns.user_labels(c).iter().map(String::as_str);
+    let mut out: Vec<(usize, String)> = Vec::new();
+    for (rank, label) in user.chain(c.labels().iter().copied()).enumerate() {
+        let expanded: Vec<String> = if label.contains(fmt::APP) {
+            app_names
+                .iter()
+                .map(|n| label.replace(fmt::APP, n))
+                .collect()
+        } else {
+            vec![label.to_string()]
+        };
+        for l in expanded {
+            let mut decoded = String::new();
+            decode_text(&l, &mut decoded);
+            let key = label_key(&decoded);
+            if !key.is_empty() && !out.iter().any(|(_, k)| *k == key) {
+                out.push((rank, key));
+            }
+        }
+    }
+    out
 }
 
 fn parse_yes_no(v: &str) -> Option<bool> {
@@ -291,6 +408,16 @@ fn parse_yes_no(v: &str) -> Option<bool> {
         }
     }
     None
+}
+
+/// Whether `v` is a UUID: 8-4-4-4-12 hexadecimal digits.
+fn is_uuid(v: &str) -> bool {
+    let b = v.as_bytes();
+    b.len() == 36
+        && b.iter().enumerate().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => *c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        })
 }
 
 /// The bytes of the file, with the current line.
@@ -507,8 +634,13 @@ struct Table {
     /// The decoded cells of the current row; only the first `ncells` are this row's.
     cells: Vec<String>,
     ncells: usize,
-    /// For each wanted column, its index in a row.
+    /// For each wanted column, its index in a row (`usize::MAX`: an optional column it lacks).
     header: Option<[usize; MAX_WANTED]>,
+    /// For each wanted column, its header cell folded ([`label_key`]), to pass over the header
+    /// row where it is repeated.
+    header_keys: Vec<String>,
+    /// For each wanted column, its header cell as printed, for messages.
+    header_labels: Vec<String>,
 }
 
 impl Table {
@@ -533,14 +665,21 @@ struct Closest {
     missing: Vec<usize>,
 }
 
+/// A header row's match: for each wanted column, its index in the row, or why there is none.
+enum Header {
+    Found([usize; MAX_WANTED]),
+    /// The wanted columns (by index) that no cell's label names.
+    Missing(Vec<usize>),
+}
+
 struct Scanner<'a, R, F> {
     input: Input<R>,
     name: &'a Path,
     wanted: &'a [Column],
-    /// The labels as given, for messages.
+    /// The label of each wanted column named in messages.
     labels: Vec<&'a str>,
-    /// The labels normalized for comparison.
-    keys: Vec<String>,
+    /// Each wanted column's labels, folded, with their rank ([`label_keys`]).
+    keys: Vec<Vec<(usize, String)>>,
     tables: Vec<Table>,
     pool: Vec<Table>,
     html_open: bool,
@@ -552,7 +691,7 @@ struct Scanner<'a, R, F> {
     f: F,
 }
 
-impl<R: Read, F: FnMut(&[&str], usize) -> Result<()>> Scanner<'_, R, F> {
+impl<R: Read, F: FnMut(&[Option<&str>], usize) -> Result<()>> Scanner<'_, R, F> {
     fn run(&mut self) -> Result<u64> {
         loop {
             let buf = fill(&mut self.input.r).map_err(|e| Error::io(self.name, e))?;
@@ -863,36 +1002,39 @@ impl<R: Read, F: FnMut(&[&str], usize) -> Result<()>> Scanner<'_, R, F> {
         }
         let n = self.wanted.len();
         let Some(header) = t.header else {
-            let mut at = [usize::MAX; MAX_WANTED];
-            let mut missing = Vec::new();
-            for (k, key) in self.keys.iter().enumerate() {
-                match cells.iter().position(|c| label_matches(c, key)) {
-                    Some(i) => at[k] = i,
-                    None => missing.push(k),
+            match self.header(cells, t.row_line)? {
+                Header::Found(at) => {
+                    t.header_keys.clear();
+                    t.header_labels.clear();
+                    for &i in &at[..n] {
+                        let cell = cells.get(i).map(String::as_str).unwrap_or("");
+                        t.header_keys.push(label_key(cell));
+                        t.header_labels.push(shorten(cell));
+                    }
+                    t.header = Some(at);
+                    self.header_found = true;
                 }
-            }
-            if missing.is_empty() {
-                t.header = Some(at);
-                self.header_found = true;
-            } else if filled >= 2
-                && self
-                    .best
-                    .as_ref()
-                    .map(|b| n - missing.len() > b.matched)
-                    .unwrap_or(true)
-            {
-                self.best = Some(Closest {
-                    matched: n - missing.len(),
-                    line: t.row_line,
-                    cells: cells.iter().take(12).map(|c| shorten(c)).collect(),
-                    missing,
-                });
+                Header::Missing(missing) => {
+                    let required = self.wanted.iter().filter(|c| !c.optional()).count();
+                    let matched = required - missing.len();
+                    if filled >= 2 && self.best.as_ref().is_none_or(|b| matched > b.matched) {
+                        self.best = Some(Closest {
+                            matched,
+                            line: t.row_line,
+                            cells: cells.iter().take(12).map(|c| shorten(c)).collect(),
+                            missing,
+                        });
+                    }
+                }
             }
             return Ok(());
         };
         let header = &header[..n];
-        let needed = header.iter().copied().max().unwrap_or(0) + 1;
-        if cells.len() < needed {
+        let present = || header.iter().enumerate().filter(|(_, &i)| i != usize::MAX);
+        let Some((last, &column)) = present().max_by_key(|(_, &i)| i) else {
+            return Ok(());
+        };
+        if cells.len() <= column {
             if filled <= 1 {
                 // A note spanning the table ("no differences found").
                 return Ok(());
@@ -902,26 +1044,131 @@ impl<R: Read, F: FnMut(&[&str], usize) -> Result<()>> Scanner<'_, R, F> {
                 format!(
                     "a row has {} cells but the header row puts {:?} in column {}",
                     cells.len(),
-                    self.labels[header.iter().position(|&i| i + 1 == needed).unwrap_or(0)],
-                    needed
+                    t.header_labels[last],
+                    column + 1
                 ),
             ));
         }
-        if header
-            .iter()
-            .zip(&self.keys)
-            .all(|(&i, key)| label_matches(&cells[i], key))
-        {
+        if present().all(|(k, &i)| key_matches(&cells[i], &t.header_keys[k])) {
             // The header row repeated (e.g. once per page).
             return Ok(());
         }
-        let mut values = [""; MAX_WANTED];
-        for (k, &i) in header.iter().enumerate() {
-            values[k] = cells[i].as_str();
+        let mut values: [Option<&str>; MAX_WANTED] = [None; MAX_WANTED];
+        for (k, &i) in present() {
+            let v = cells[i].as_str();
+            let column = self.wanted[k];
+            let wrong = match column.values() {
+                Values::Uuid if !is_uuid(v) => Some("not a UUID"),
+                Values::YesNo if parse_yes_no(v).is_none() => Some("not yes, no, true or false"),
+                Values::NonEmpty if v.is_empty() => Some("an empty value"),
+                _ => None,
+            };
+            if let Some(wrong) = wrong {
+                return Err(self.error(
+                    t.row_line,
+                    format!(
+                        "column {} ({:?}, read as {}) holds {:?}, {wrong}: the report is not read; \
+                         if another column holds the {}, set column_map for {}",
+                        i + 1,
+                        t.header_labels[k],
+                        column.key(),
+                        shorten(v),
+                        column.key().replace('_', " "),
+                        column.key()
+                    ),
+                ));
+            }
+            values[k] = Some(v);
         }
         (self.f)(&values[..n], t.row_line)?;
         self.rows += 1;
         Ok(())
+    }
+
+    /// Matches a row's cells against the wanted columns' labels. Each column takes the cell with
+    /// its most specific label; where the most specific match left is a tie (one column, two
+    /// cells; or one cell, two columns), the header row is refused, and so it is where a
+    /// required column's only cells were taken by other columns.
+    fn header(&self, cells: &[String], line: usize) -> Result<Header> {
+        let n = self.wanted.len();
+        let folded: Vec<String> = cells.iter().map(|c| label_key(c)).collect();
+        // (rank, wanted column, cell)
+        let mut pairs: Vec<(usize, usize, usize)> = Vec::new();
+        for (k, keys) in self.keys.iter().enumerate() {
+            for (i, cell) in folded.iter().enumerate() {
+                if let Some((rank, _)) = keys.iter().find(|(_, key)| key == cell) {
+                    pairs.push((*rank, k, i));
+                }
+            }
+        }
+        let missing: Vec<usize> = (0..n)
+            .filter(|&k| !self.wanted[k].optional() && !pairs.iter().any(|p| p.1 == k))
+            .collect();
+        if !missing.is_empty() {
+            return Ok(Header::Missing(missing));
+        }
+        let mut at = [usize::MAX; MAX_WANTED];
+        let mut taken = vec![usize::MAX; cells.len()];
+        loop {
+            let open =
+                |p: &&(usize, usize, usize)| at[p.1] == usize::MAX && taken[p.2] == usize::MAX;
+            let Some(rank) = pairs.iter().filter(open).map(|p| p.0).min() else {
+                break;
+            };
+            let level: Vec<(usize, usize, usize)> = pairs
+                .iter()
+                .filter(open)
+                .filter(|p| p.0 == rank)
+                .copied()
+                .collect();
+            for (x, a) in level.iter().enumerate() {
+                for b in &level[x + 1..] {
+                    let cell = |i: usize| format!("column {} ({:?})", i + 1, shorten(&cells[i]));
+                    if a.1 == b.1 {
+                        return Err(self.error(
+                            line,
+                            format!(
+                                "the header row is ambiguous: {} and {} could both be {}; not guessing which",
+                                cell(a.2),
+                                cell(b.2),
+                                self.wanted[a.1].key(),
+                            ),
+                        ));
+                    }
+                    if a.2 == b.2 {
+                        return Err(self.error(
+                            line,
+                            format!(
+                                "the header row is ambiguous: {} could be {} or {}; not guessing which; \
+                                 set column_map so that each has a label of its own",
+                                cell(a.2),
+                                self.wanted[a.1].key(),
+                                self.wanted[b.1].key()
+                            ),
+                        ));
+                    }
+                }
+            }
+            for &(_, k, i) in &level {
+                at[k] = i;
+                taken[i] = k;
+            }
+        }
+        if let Some(k) = (0..n).find(|&k| !self.wanted[k].optional() && at[k] == usize::MAX) {
+            let i = pairs.iter().find(|p| p.1 == k).map_or(0, |p| p.2);
+            return Err(self.error(
+                line,
+                format!(
+                    "the header row has no column left for {}: column {} ({:?}) is taken as {}; \
+                     set column_map so that each has a label of its own",
+                    self.wanted[k].key(),
+                    i + 1,
+                    shorten(&cells[i]),
+                    self.wanted[taken[i]].key()
+                ),
+            ));
+        }
+        Ok(Header::Found(at))
     }
 
     fn finish(&mut self) -> Result<u64> {
@@ -994,17 +1241,22 @@ fn shorten(text: &str) -> String {
     }
 }
 
-/// A label as compared: spaces collapsed, lower case, without a trailing colon.
-fn normalize_label(label: &str) -> String {
-    let mut out = String::new();
-    decode_text(label, &mut out);
-    out.trim_end_matches(':').trim_end().to_lowercase()
+/// A label folded for comparison: its letters and digits, lower case; white space and
+/// punctuation dropped (`"COMMUNITY UUID:"`, `"Community-Uuid"`, `"community uuid"` are one).
+fn label_key(label: &str) -> String {
+    label
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
-/// Whether a decoded cell is the (normalized) label, ignoring case and a trailing colon.
-fn label_matches(cell: &str, key: &str) -> bool {
-    let cell = cell.trim_end_matches(':').trim_end();
-    cell.chars().flat_map(char::to_lowercase).eq(key.chars())
+/// Whether a decoded cell folds to `key` ([`label_key`]), without allocating.
+fn key_matches(cell: &str, key: &str) -> bool {
+    cell.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .eq(key.chars())
 }
 
 /// Decodes a cell's raw bytes (UTF-8, else Latin-1) into text: entities resolved, white space
@@ -1447,17 +1699,66 @@ mod tests {
     }
 
     #[test]
-    fn labels_match_ignoring_case_spacing_and_colon() {
-        let key = normalize_label("Community  UUID");
-        assert!(label_matches("community uuid:", &key));
-        assert!(label_matches("COMMUNITY UUID", &key));
-        assert!(!label_matches("Old Community UUID", &key));
+    fn labels_match_ignoring_case_spacing_and_punctuation() {
+        let key = label_key("Community  UUID");
+        for cell in [
+            "community uuid:",
+            "COMMUNITY UUID",
+            "Community-UUID",
+            "(Community_Uuid)?",
+        ] {
+            assert!(key_matches(cell, &key), "{cell}");
+        }
+        assert!(!key_matches("Old Community UUID", &key));
+        assert_eq!(
+            label_key("Valeur dans Communautés"),
+            "valeurdanscommunautés"
+        );
+    }
+
+    #[test]
+    fn app_labels_name_the_app_by_id_or_name() {
+        let keys = label_keys(Column::ApplicationValue, &ColumnMap::default(), "Wiki");
+        let has = |k: &str| keys.iter().find(|(_, x)| x == k).map(|(r, _)| *r);
+        assert_eq!(has("applicationvalue"), Some(0));
+        assert_eq!(has("valueinwikis"), Some(1));
+        assert_eq!(has("valueinwiki"), Some(1));
+        assert_eq!(has("wikisvalue"), Some(2));
+        assert_eq!(has("wikis"), Some(5));
+        assert_eq!(has("valueinblogs"), None);
+        let user: HashMap<String, Labels> = [(
+            "application_value".to_string(),
+            Labels::Many(vec!["Wert".into(), "Valeur".into()]),
+        )]
+        .into();
+        let keys = label_keys(
+            Column::ApplicationValue,
+            &ColumnMap::new(&user).unwrap(),
+            "Wiki",
+        );
+        assert_eq!(
+            keys[..3],
+            [
+                (0, "wert".to_string()),
+                (1, "valeur".to_string()),
+                (2, "applicationvalue".to_string())
+            ]
+        );
+    }
+
+    #[test]
+    fn uuids_are_checked_by_shape() {
+        assert!(is_uuid("0f1e2d3c-0000-4000-8000-00000000000A"));
+        assert!(!is_uuid("0f1e2d3c-0000-4000-8000-00000000000"));
+        assert!(!is_uuid("0f1e2d3c00000-4000-8000-00000000000a"));
+        assert!(!is_uuid("0f1e2d3c-0000-4000-8000-00000000000g"));
     }
 
     fn count(html: &str) -> Result<u64> {
         scan(
             html.as_bytes(),
             Path::new("r.html"),
+            "Blog",
             ReportKind::Orphans.columns(),
             &ColumnMap::default(),
             |_, _| Ok(()),
@@ -1468,22 +1769,28 @@ mod tests {
     fn odd_markup_is_survived() {
         let head = "<table><tr><th>Object Identifying Id<th>Old Community UUID<th>Community Exists";
         assert_eq!(
-            count(&format!("{head}<tr><td>a < b<td>u<td>no</table>")).unwrap(),
-            1
-        );
-        assert_eq!(
             count(&format!(
-                "{head}<tr><td><!---->x<!-- -- --><td>u<td>no</table>"
+                "{head}<tr><td>a < b<td>0f1e2d3c-0000-4000-8000-000000000001<td>no</table>"
             ))
             .unwrap(),
             1
         );
         assert_eq!(
-            count(&format!("{head}<tr><td>x<td>u<td>no<?php ?></table><br/>")).unwrap(),
+            count(&format!(
+                "{head}<tr><td><!---->x<!-- -- --><td>0f1e2d3c-0000-4000-8000-000000000001<td>no</table>"
+            ))
+            .unwrap(),
             1
         );
         assert_eq!(
-            count(&format!("{head}<tr><td>x<td>u<td>no</table></ td>")).unwrap(),
+            count(&format!("{head}<tr><td>x<td>0f1e2d3c-0000-4000-8000-000000000001<td>no<?php ?></table><br/>")).unwrap(),
+            1
+        );
+        assert_eq!(
+            count(&format!(
+                "{head}<tr><td>x<td>0f1e2d3c-0000-4000-8000-000000000001<td>no</table></ td>"
+            ))
+            .unwrap(),
             1
         );
     }

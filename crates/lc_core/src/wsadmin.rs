@@ -39,6 +39,9 @@ pub struct WsadminArgs {
     pub timeout: Option<u64>,
     #[serde(default)]
     pub java_options: Vec<String>,
+    /// Where the Connections admin scripts are when neither the profile's `bin/` nor its
+    /// `config/bin_lc_admin/` holds them.
+    pub admin_scripts_dir: Option<String>,
 }
 
 impl WsadminArgs {
@@ -53,7 +56,53 @@ impl WsadminArgs {
         a.port = a.port.filter(|p| *p != 0);
         a.service_index = a.service_index.filter(|i| *i != 0);
         a.timeout = a.timeout.filter(|t| *t != 0);
+        a.admin_scripts_dir = a.admin_scripts_dir.filter(|d| !d.is_empty());
         a
+    }
+
+    /// The folder wsadmin is started from: the profile's `bin`.
+    pub fn bin_dir(&self) -> PathBuf {
+        self.wsadmin_path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("/"))
+            .to_path_buf()
+    }
+
+    /// Where the admin scripts are looked for, in order (admin-surface.md §3): the profile's
+    /// `bin/`, its `config/bin_lc_admin/` (where Connections installs them), then
+    /// `admin_scripts_dir` when given. The generated scripts search these same folders
+    /// (`lcr_try_load`), and [`WsadminArgs::find_admin_script`] does it on this host.
+    pub fn script_dirs(&self) -> Vec<String> {
+        let bin = self.bin_dir();
+        let mut dirs = vec![bin.display().to_string()];
+        if let Some(profile) = bin.parent() {
+            dirs.push(
+                profile
+                    .join("config")
+                    .join("bin_lc_admin")
+                    .display()
+                    .to_string(),
+            );
+        }
+        if let Some(d) = self.admin_scripts_dir.as_deref().filter(|d| !d.is_empty()) {
+            let d = d.trim_end_matches('/');
+            dirs.push(if d.is_empty() {
+                "/".into()
+            } else {
+                d.to_string()
+            });
+        }
+        dirs
+    }
+
+    /// The first of [`WsadminArgs::script_dirs`] that holds the admin script `name`, on this
+    /// host (for a check-mode plan; the real run searches on the Deployment Manager).
+    pub fn find_admin_script(&self, name: &str) -> Option<PathBuf> {
+        self.script_dirs()
+            .into_iter()
+            .map(|d| Path::new(&d).join(name))
+            .find(|p| p.is_file())
     }
 }
 
@@ -69,6 +118,7 @@ pub fn options() -> Vec<Opt> {
         Opt::int("service_index"),
         Opt::int("timeout"),
         Opt::list("java_options", Elem::Str).default(Vec::<String>::new()),
+        Opt::path("admin_scripts_dir"),
     ]
 }
 
@@ -178,21 +228,28 @@ class LcrStop:
 
 LCR_LOADED = {}
 
-def lcr_try_load(name):
+def lcr_find_script(name):
     import os
+    for d in LCR_SCRIPT_DIRS:
+        p = os.path.join(d, name)
+        if os.path.isfile(p):
+            return p
+    return None
+
+def lcr_try_load(name):
     if LCR_LOADED.has_key(name):
         return 1
-    if not os.path.exists(name):
+    p = lcr_find_script(name)
+    if p is None:
         return 0
     lcr_call("execfile(" + name + ")")
-    execfile(name, globals())
+    execfile(p, globals())
     LCR_LOADED[name] = 1
     return 1
 
 def lcr_load(name):
-    import os
     if not lcr_try_load(name):
-        lcr_out("missing_script", [name, os.getcwd()])
+        lcr_out("missing_script", [name] + LCR_SCRIPT_DIRS)
         raise LcrStop()
 "#;
 
@@ -248,10 +305,18 @@ impl Script {
         self
     }
 
-    /// The full Jython text: prelude, loads, body, postlude. `data_file` is where [`Script::data`]
-    /// was written, when there are rows.
-    pub fn text(&self, batch_mode: bool, data_file: Option<&Path>) -> String {
+    /// The full Jython text: prelude, loads, body, postlude. `script_dirs` are the folders the
+    /// admin scripts are looked for in ([`WsadminArgs::script_dirs`]); `data_file` is where
+    /// [`Script::data`] was written, when there are rows.
+    pub fn text(
+        &self,
+        batch_mode: bool,
+        script_dirs: &[String],
+        data_file: Option<&Path>,
+    ) -> String {
         let mut s = String::from(PRELUDE);
+        let dirs: Vec<String> = script_dirs.iter().map(|d| jython_literal(d)).collect();
+        s.push_str(&format!("\nLCR_SCRIPT_DIRS = [{}]\n", dirs.join(", ")));
         if batch_mode {
             // Connect to the first service instead of asking which (admin-surface.md §3).
             s.push_str("\nbatchMode = 1\n");
@@ -488,9 +553,9 @@ pub fn diagnose(
     );
     if let Some(r) = records.iter().find(|r| r.tag == "missing_script") {
         return Some(format!(
-            "the admin script {} is not in {}: wsadmin_path must be the wsadmin.sh of the Deployment Manager profile where Connections installed its admin scripts",
+            "the admin script {} is in none of {}: wsadmin_path must be the wsadmin.sh of the Deployment Manager profile where Connections installed its admin scripts, or admin_scripts_dir the folder that holds them",
             r.field(0),
-            r.field(1)
+            r.fields[1.min(r.fields.len())..].join(", ")
         ));
     }
     if text.contains("WASX7023E") || text.contains("WASX7213I") && !text.contains("WASX7209I") {
@@ -677,6 +742,9 @@ pub fn validate(args: &WsadminArgs) -> Result<()> {
             )));
         }
     }
+    if let Some(d) = &args.admin_scripts_dir {
+        check_remote_path("admin_scripts_dir", d)?;
+    }
     if !p.exists() {
         return Err(Error::invalid(format!(
             "wsadmin_path {} does not exist: give the wsadmin.sh of the Deployment Manager profile",
@@ -691,12 +759,7 @@ pub fn validate(args: &WsadminArgs) -> Result<()> {
 pub fn run(args: &WsadminArgs, script: &Script, tmpdir: Option<&Path>) -> Result<Output> {
     let args = &args.normalized();
     validate(args)?;
-    let bin_dir = args
-        .wsadmin_path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("/"))
-        .to_path_buf();
+    let bin_dir = args.bin_dir();
     let dir = tmpdir
         .map(Path::to_path_buf)
         .unwrap_or_else(std::env::temp_dir);
@@ -710,7 +773,11 @@ pub fn run(args: &WsadminArgs, script: &Script, tmpdir: Option<&Path>) -> Result
         &dir,
         "lcr-script",
         ".py",
-        &script.text(batch_mode, data_file.as_ref().map(|f| f.0.as_path())),
+        &script.text(
+            batch_mode,
+            &args.script_dirs(),
+            data_file.as_ref().map(|f| f.0.as_path()),
+        ),
     )?;
 
     let mut props = String::new();
@@ -1060,6 +1127,7 @@ mod tests {
             service_index: None,
             timeout: Some(60),
             java_options: vec![],
+            admin_scripts_dir: None,
         }
     }
 
@@ -1139,10 +1207,10 @@ mod tests {
 
     #[test]
     fn missing_admin_script_and_bad_service_answer() {
-        let text = format!("{BANNER}@@lcr@@\tmissing_script\tnewsAdmin.py\t/opt/x/bin\n");
+        let text = format!("{BANNER}@@lcr@@\tmissing_script\tnewsAdmin.py\t/opt/x/bin\t/opt/x/config/bin_lc_admin\t/srv/lc\n");
         assert_eq!(
             diag(0, &text),
-            "the admin script newsAdmin.py is not in /opt/x/bin: wsadmin_path must be the wsadmin.sh of the Deployment Manager profile where Connections installed its admin scripts"
+            "the admin script newsAdmin.py is in none of /opt/x/bin, /opt/x/config/bin_lc_admin, /srv/lc: wsadmin_path must be the wsadmin.sh of the Deployment Manager profile where Connections installed its admin scripts, or admin_scripts_dir the folder that holds them"
         );
         let mut a = args();
         a.service_index = Some(7);
@@ -1158,7 +1226,17 @@ mod tests {
         let s = Script::new("def lcr_main():\n    lcr_loads()\n    lcr_out(\"x\", ARGS)\n")
             .load("communitiesAdmin.py")
             .arg("a");
-        insta::assert_snapshot!(s.text(true, None));
+        let mut a = args();
+        a.admin_scripts_dir = Some("/srv/lc-admin/".into());
+        assert_eq!(
+            a.script_dirs(),
+            [
+                "/opt/IBM/WebSphere/AppServer/profiles/Dmgr01/bin",
+                "/opt/IBM/WebSphere/AppServer/profiles/Dmgr01/config/bin_lc_admin",
+                "/srv/lc-admin"
+            ]
+        );
+        insta::assert_snapshot!(s.text(true, &a.script_dirs(), None));
     }
 
     #[test]
@@ -1167,12 +1245,31 @@ mod tests {
             .map(|i| vec![i.to_string(), format!("a\tb\\c\nd\re é {i}")])
             .collect();
         let s = Script::new("def lcr_main():\n    pass\n").rows(rows);
-        let text = s.text(false, Some(Path::new("/tmp/x/lcr-data-1.txt")));
+        let text = s.text(false, &[], Some(Path::new("/tmp/x/lcr-data-1.txt")));
         assert!(text.contains("\nDATA = lcr_read_data(u\"/tmp/x/lcr-data-1.txt\")\n"));
         assert!(text.len() < 8 * 1024, "the script grows with the rows");
         let data = s.data();
         assert_eq!(data.lines().count(), 5000);
         assert_eq!(data.lines().nth(7).unwrap(), "7\ta\\tb\\\\c\\nd\\re é 7");
+    }
+
+    #[test]
+    fn admin_scripts_dir_is_checked_like_a_remote_path() {
+        for (bad, why) in [
+            ("lc-admin", "must be an absolute path"),
+            ("/a/../b", "must not contain '..'"),
+            ("/a\"b", "must not contain quotes"),
+            ("/a\nb", "must be one printable line"),
+        ] {
+            let mut a = args();
+            a.wsadmin_path = std::env::current_exe().unwrap();
+            a.admin_scripts_dir = Some(bad.into());
+            let msg = validate(&a).unwrap_err().one_line();
+            assert!(
+                msg.starts_with("admin_scripts_dir ") && msg.contains(why),
+                "{msg}"
+            );
+        }
     }
 
     #[test]

@@ -21,7 +21,7 @@ fn orphan(app: &str, id: &str, old: &str, exists: bool) -> Orphan {
         application: app.into(),
         object_id: id.into(),
         old_community_uuid: old.into(),
-        community_exists: exists,
+        community_exists: Some(exists),
     }
 }
 

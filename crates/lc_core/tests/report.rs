@@ -1,12 +1,15 @@
-//! The sync-report reader against report files it was not written against: reordered and extra
-//! columns, upper-case tags, omitted end tags, entities, attributes everywhere, layout tables,
-//! Latin-1, empty and truncated reports, localized labels with `column_map`, and a large report
-//! read in bounded memory.
+//! The sync-report reader against report files it was not written against (hand-written, not
+//! lc-sim's): reordered and extra columns, upper-case tags, omitted end tags, unquoted attributes,
+//! entities, attributes everywhere, layout tables, `<thead>` and `<th>` or `<td>` headers, a
+//! summary table before the data, a table split in two, labels from the synonyms (with
+//! punctuation, in any case, naming the application), reports without a "community exists"
+//! column, Latin-1, empty and truncated reports, localized labels with `column_map`, reports
+//! refused for what their values say, and a large report read in bounded memory.
 
 use lc_core::formats::report::Column;
 use lc_core::report::{
-    for_each_difference, read_differences, read_orphans, scan_file, ColumnMap, Difference, Orphan,
-    ReportKind,
+    for_each_difference, read_differences, read_orphans, scan_file, ColumnMap, Difference, Labels,
+    Orphan, ReportKind,
 };
 use std::collections::HashMap;
 use std::io::Write;
@@ -38,13 +41,25 @@ fn expected_orphans() -> Vec<Orphan> {
     ["a", "b", "c", "d"]
         .iter()
         .zip([true, false, true, false])
-        .map(|(k, exists)| Orphan {
-            application: "Blog".into(),
-            object_id: format!("a1b2c3d4-0000-4000-8000-00000000000{k}"),
-            old_community_uuid: format!("0f1e2d3c-0000-4000-8000-00000000000{k}"),
-            community_exists: exists,
-        })
+        .map(|(k, exists)| orphan(k, Some(exists)))
         .collect()
+}
+
+fn orphan(k: &str, community_exists: Option<bool>) -> Orphan {
+    Orphan {
+        application: "Blog".into(),
+        object_id: format!("a1b2c3d4-0000-4000-8000-00000000000{k}"),
+        old_community_uuid: format!("0f1e2d3c-0000-4000-8000-00000000000{k}"),
+        community_exists,
+    }
+}
+
+fn map_of(pairs: &[(&str, Labels)]) -> ColumnMap {
+    let m: HashMap<String, Labels> = pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect();
+    ColumnMap::new(&m).unwrap()
 }
 
 fn error_of(result: lc_core::Result<impl std::fmt::Debug>, path: &Path) -> String {
@@ -65,6 +80,12 @@ fn every_layout_variant_gives_the_same_differences() {
         "attributes_everywhere.html",
         "layout_nested.html",
         "latin1.html",
+        "app_named_labels.html",
+        "app_named_suffix_labels.html",
+        "summary_then_thead.html",
+        "split_table.html",
+        "extra_columns.html",
+        "two_keys_one_column.html",
     ] {
         let got = read_differences(&fixture(name), "Blog", &ColumnMap::default())
             .unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -118,18 +139,17 @@ fn localized_labels_need_column_map() {
          labels, set column_map for community_name, community_uuid, field, communities_value, \
          application_value"
     );
-    let overrides: HashMap<String, String> = [
-        ("community_name", "Nom de la communauté"),
-        ("community_uuid", "uuid de la COMMUNAUTÉ"),
-        ("field", "Attribut"),
-        ("communities_value", "Valeur dans Communautés"),
-        ("application_value", "Valeur dans l'application"),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
-    let map = ColumnMap::new(&overrides).unwrap();
-    assert_eq!(map.label(Column::Field), "Attribut");
+    let map = map_of(&[
+        ("community_name", "Nom de la communauté".into()),
+        ("community_uuid", "uuid de la COMMUNAUTÉ".into()),
+        (
+            "field",
+            Labels::Many(vec!["Eigenschaft".into(), "Attribut".into()]),
+        ),
+        ("communities_value", "Valeur dans Communautés".into()),
+        ("application_value", "Valeur dans l'application".into()),
+    ]);
+    assert_eq!(map.label(Column::Field), "Eigenschaft");
     assert_eq!(map.label(Column::ObjectId), "Object Identifying Id");
     assert_eq!(
         read_differences(&path, "Blog", &map).unwrap(),
@@ -143,7 +163,7 @@ fn one_missing_label_is_named() {
     let path = dir.path().join("Blog_communityDifferences.html");
     let text = std::fs::read_to_string(fixture("plain.html"))
         .unwrap()
-        .replace("<th>Attribute</th>", "<th>Field</th>");
+        .replace("<th>Attribute</th>", "<th>Characteristic</th>");
     std::fs::write(&path, text).unwrap();
     let msg = error_of(
         read_differences(&path, "Blog", &ColumnMap::default()),
@@ -159,13 +179,138 @@ fn one_missing_label_is_named() {
 }
 
 #[test]
-fn column_map_keys_are_checked() {
-    let bad: HashMap<String, String> = [("uuid".to_string(), "UUID".to_string())].into();
+fn column_map_keys_and_labels_are_checked() {
+    let one = |pairs: &[(&str, Labels)]| {
+        let m: HashMap<String, Labels> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect();
+        ColumnMap::new(&m).unwrap_err().one_line()
+    };
     assert_eq!(
-        ColumnMap::new(&bad).unwrap_err().one_line(),
+        one(&[("uuid", "UUID".into())]),
         "column_map: unknown column key \"uuid\"; known keys: community_uuid, community_name, field, \
-         communities_value, application_value, object_id, old_community_uuid, community_exists"
+         communities_value, application_value, object_id, old_community_uuid, community_exists, reason"
     );
+    assert_eq!(
+        one(&[("field", Labels::Many(vec![]))]),
+        "column_map: the list of labels of \"field\" is empty"
+    );
+    assert_eq!(
+        one(&[("field", Labels::Many(vec!["Attribut".into(), " : ".into()]))]),
+        "column_map: a label of \"field\" is empty (or only punctuation)"
+    );
+    assert_eq!(
+        one(&[
+            ("communities_value", "Value".into()),
+            ("application_value", Labels::Many(vec!["Wert".into(), "VALUE:".into()])),
+        ]),
+        "column_map: the label \"Value\" is given for both application_value and communities_value: \
+         one column cannot be two keys"
+    );
+    // A string or a list of strings, as the module's option gives them.
+    let m: HashMap<String, Labels> =
+        serde_json::from_str(r#"{"field": "Attribut", "reason": ["Motif", "Raison"]}"#).unwrap();
+    let map = ColumnMap::new(&m).unwrap();
+    assert_eq!(map.user_labels(Column::Reason), ["Motif", "Raison"]);
+    assert_eq!(map.label(Column::Field), "Attribut");
+    let bad = serde_json::from_str::<HashMap<String, Labels>>(r#"{"field": 3}"#).unwrap_err();
+    assert!(
+        bad.to_string()
+            .starts_with("a column label or a list of column labels"),
+        "{bad}"
+    );
+}
+
+#[test]
+fn app_named_labels_follow_the_application() {
+    // "Value in Blogs" names Blog; read as Wiki's report, that column is no application value.
+    let path = fixture("app_named_labels.html");
+    assert_eq!(
+        error_of(read_differences(&path, "Wiki", &ColumnMap::default()), &path),
+        "<path>:7: no table with the expected column headers: missing \"Application Value\" \
+         (closest header row: \"Property\" | \"Community Id\" | \"Community\" | \"Value in Blogs\" | \
+         \"Value in Communities\"); if the report prints other labels, set column_map for application_value"
+    );
+}
+
+#[test]
+fn display_name_prefix_gives_the_app_and_its_labels() {
+    let path = fixture("Wikis_communityDifferences.html");
+    let name = path.file_name().unwrap().to_str().unwrap();
+    let (app, kind) = ReportKind::classify(name).unwrap();
+    assert_eq!((app.id, kind), ("Wiki", ReportKind::Differences));
+    let got = read_differences(&path, app.id, &ColumnMap::default()).unwrap();
+    let want: Vec<Difference> = expected_differences()
+        .into_iter()
+        .map(|d| Difference {
+            application: "Wiki".into(),
+            ..d
+        })
+        .collect();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn community_exists_comes_from_the_reason_where_it_says_so() {
+    let got = read_orphans(
+        &fixture("orphans_reason.html"),
+        "Blog",
+        &ColumnMap::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        got,
+        vec![
+            orphan("a", Some(false)),
+            orphan("b", Some(true)),
+            orphan("c", Some(false)),
+            orphan("d", Some(true)),
+            orphan("e", None),
+            orphan("f", None),
+        ]
+    );
+    // Neither column: unknown, and the rows are read all the same.
+    let got = read_orphans(
+        &fixture("orphans_no_exists.html"),
+        "Blog",
+        &ColumnMap::default(),
+    )
+    .unwrap();
+    assert_eq!(got, vec![orphan("a", None), orphan("b", None)]);
+    // A "community exists" column is read before any reason (orphans_variants has a Notes column
+    // that column_map names as the reason).
+    let map = map_of(&[("reason", "Notes".into())]);
+    let got = read_orphans(&fixture("orphans_variants.html"), "Blog", &map).unwrap();
+    assert_eq!(got, expected_orphans());
+}
+
+/// Reports whose header row matches but which cannot be read without guessing: each refused on
+/// one line that names the file, the line and why.
+#[test]
+fn reports_that_would_need_a_guess_are_refused() {
+    let mut lines = Vec::new();
+    for (name, map) in [
+        ("uuid_column_not_uuids.html", ColumnMap::default()),
+        ("ambiguous_uuid_columns.html", ColumnMap::default()),
+        (
+            "two_keys_one_column.html",
+            map_of(&[("community_uuid", "Community".into())]),
+        ),
+    ] {
+        let path = fixture(name);
+        lines.push(format!(
+            "{name}: {}",
+            error_of(read_differences(&path, "Blog", &map), &path)
+        ));
+    }
+    let path = fixture("orphans_reason.html");
+    let map = map_of(&[("old_community_uuid", "Reason".into())]);
+    lines.push(format!(
+        "orphans_reason.html: {}",
+        error_of(read_orphans(&path, "Blog", &map), &path)
+    ));
+    insta::assert_snapshot!(lines.join("\n"));
 }
 
 #[test]
@@ -178,20 +323,32 @@ fn bad_yes_no_value_is_an_error_at_its_line() {
     std::fs::write(&path, text).unwrap();
     assert_eq!(
         error_of(read_orphans(&path, "Blog", &ColumnMap::default()), &path),
-        "<path>:11: \"Community Exists\" is \"maybe\", expected yes, no, true or false"
+        "<path>:11: column 3 (\"Community Exists\", read as community_exists) holds \"maybe\", not yes, \
+         no, true or false: the report is not read; if another column holds the community exists, set \
+         column_map for community_exists"
     );
 }
 
 #[test]
 fn file_names_classify() {
+    let id = |name: &str| ReportKind::classify(name).map(|(app, kind)| (app.id, kind));
     assert_eq!(
-        ReportKind::classify("IdeationBlog_communityDifferences.html"),
-        Some(("IdeationBlog".to_string(), ReportKind::Differences))
+        id("IdeationBlog_communityDifferences.html"),
+        Some(("IdeationBlog", ReportKind::Differences))
     );
     assert_eq!(
-        ReportKind::classify("Files_orphanedRemoteApplications.html"),
-        Some(("Files".to_string(), ReportKind::Orphans))
+        id("Files_orphanedRemoteApplications.html"),
+        Some(("Files", ReportKind::Orphans))
     );
+    assert_eq!(
+        id("Wikis_communityDifferences.html"),
+        Some(("Wiki", ReportKind::Differences))
+    );
+    assert_eq!(
+        id("Blogs_orphanedRemoteApplications.html"),
+        Some(("Blog", ReportKind::Orphans))
+    );
+    assert_eq!(id("Bookmarks_communityDifferences.html"), None);
     assert_eq!(ReportKind::classify("_communityDifferences.html"), None);
     assert_eq!(ReportKind::classify("Files.xml"), None);
     assert_eq!(
@@ -237,6 +394,7 @@ fn large_report_streams_in_bounded_memory() {
     );
     let n = scan_file(
         &path,
+        "Files",
         ReportKind::Differences.columns(),
         &ColumnMap::default(),
         |_, _| Ok(()),

@@ -46,6 +46,7 @@ fn args(wsadmin: &Path) -> WsadminArgs {
         service_index: None,
         timeout: Some(60),
         java_options: vec![],
+        admin_scripts_dir: None,
     }
 }
 

@@ -1,10 +1,13 @@
 //! The lc_export module: options, the generated script and how its output becomes a result.
 //!
 //! Each application writes its export under a temporary name in `dest_dir`; once the run is
-//! over and the file reads as a complete export, it is renamed to `<App>.xml`. A run that dies
-//! part way never leaves a half-written `<App>.xml` behind.
+//! over and the file reads as a complete XML document (any layout: see [`lc_core::export`]) that
+//! names no other application, it is renamed to `<App>.xml`. A run that dies part way never
+//! leaves a half-written `<App>.xml` behind. An export whose records were not recognized is a
+//! warning, not a failure.
 
 use lc_core::apps::{App, APPS};
+use lc_core::export::Layout;
 use lc_core::wsadmin::{self, Script, WsadminArgs};
 use lc_core::{ArgSpec, Context, Elem, Error, Module, Opt, Outcome};
 use std::path::{Path, PathBuf};
@@ -30,6 +33,9 @@ pub struct Exported {
     pub bytes: Option<u64>,
     pub sha256: Option<String>,
     pub resources: Option<u64>,
+    /// How its records were found (`recognized` or `unrecognized`); unknown for a file that is
+    /// not on this host.
+    pub layout: Option<Layout>,
     pub changed: bool,
 }
 
@@ -124,12 +130,10 @@ impl Module for Export {
         if ctx.check_mode {
             // A default export leaves out the applications whose admin script is not in the
             // profile, as the real run would; wsadmin is not started.
-            let profile_bin = o.wsadmin.wsadmin_path.parent().map(Path::to_path_buf);
+            let wsadmin = o.wsadmin.normalized();
+            let on_this_host = wsadmin.bin_dir().is_dir();
             let lacks = |a: &App| {
-                optional
-                    && profile_bin
-                        .as_ref()
-                        .is_some_and(|d| d.is_dir() && !d.join(a.admin_script).exists())
+                optional && on_this_host && wsadmin.find_admin_script(a.admin_script).is_none()
             };
             let skipped: Vec<Skipped> = apps
                 .iter()
@@ -149,6 +153,7 @@ impl Module for Export {
                     bytes: None,
                     sha256: None,
                     resources: None,
+                    layout: None,
                     changed: true,
                 })
                 .collect();
@@ -219,9 +224,20 @@ impl Module for Export {
         }
         let changed = exports.iter().any(|e| e.changed);
         let resources: u64 = exports.iter().filter_map(|e| e.resources).sum();
-        Ok(Outcome::new(changed)
+        let mut outcome = Outcome::new(changed);
+        let unrecognized: Vec<&Exported> = exports
+            .iter()
+            .filter(|e| e.layout == Some(Layout::Unrecognized))
+            .collect();
+        let mut warning = String::new();
+        if !unrecognized.is_empty() {
+            let line = unrecognized_warning(&unrecognized);
+            warning = format!("; warning: {line}");
+            outcome = outcome.warn(line);
+        }
+        Ok(outcome
             .msg(format!(
-                "exported {} application(s), {resources} resources, to {dest}{}",
+                "exported {} application(s), {resources} resources, to {dest}{}{warning}",
                 exports.len(),
                 left_out(&skipped)
             ))
@@ -250,6 +266,15 @@ fn left_out(skipped: &[Skipped]) -> String {
     format!("; left out: {}", names.join(", "))
 }
 
+/// The warning for exports whose layout was not recognized.
+fn unrecognized_warning(exports: &[&Exported]) -> String {
+    let paths: Vec<&str> = exports.iter().map(|e| e.path.as_str()).collect();
+    format!(
+        "the layout of {} was not recognized (no element carries a community UUID): the export is complete XML and is kept, but its resource count is the number of the root's repeated children",
+        paths.join(", ")
+    )
+}
+
 /// Checks a finished partial export and renames it into place; `changed` when it differs from
 /// the file it replaces.
 fn settle(app: &App, partial: &str, final_path: &str) -> Result<Exported, Error> {
@@ -263,15 +288,18 @@ fn settle(app: &App, partial: &str, final_path: &str) -> Result<Exported, Error>
             bytes: None,
             sha256: None,
             resources: None,
+            layout: None,
             changed: true,
         });
     }
     let summary = lc_core::export::summarize(&p)
         .map_err(|e| e.context(format!("checking the export of {}", app.id)))?;
-    if summary.application != app.id {
+    if summary.names_another_application(app.id) {
         return Err(Error::invalid(format!(
-            "the export of {} names the application {:?}",
-            app.id, summary.application
+            "the export of {} in {partial} names the application {}, not {}",
+            app.id,
+            summary.applications.join(", "),
+            app.id
         )));
     }
     // The file it replaces: the same size and hash, or a change (its content was checked when it
@@ -288,6 +316,7 @@ fn settle(app: &App, partial: &str, final_path: &str) -> Result<Exported, Error>
         bytes: Some(summary.bytes),
         sha256: Some(summary.sha256),
         resources: Some(summary.resources),
+        layout: Some(summary.layout),
         changed,
     })
 }

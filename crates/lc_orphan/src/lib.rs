@@ -554,6 +554,7 @@ mod tests {
                 service_index: None,
                 timeout: None,
                 java_options: Vec::new(),
+                admin_scripts_dir: None,
             },
         }
     }

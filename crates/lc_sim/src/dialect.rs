@@ -637,6 +637,47 @@ mod tests {
     }
 
     #[test]
+    fn labels_come_from_lc_cores_synonyms() {
+        use lc_core::formats::report::{self as fmt, Column as K};
+        let fold = |s: &str| s.to_lowercase().replace(' ', "");
+        for d in ALL {
+            for kind in [Kind::Differences, Kind::Orphans] {
+                for c in d.columns(kind) {
+                    let key = match c.value {
+                        Value::Fact(k) => k,
+                        Value::Reason => K::Reason,
+                        _ => {
+                            // An extra column: no key's label.
+                            for k in K::ALL {
+                                assert!(
+                                    !k.labels().iter().any(|l| fold(l) == fold(c.label)),
+                                    "{d}: {}",
+                                    c.label
+                                );
+                            }
+                            continue;
+                        }
+                    };
+                    let label = c.label.replace("{app}", fmt::APP);
+                    assert!(
+                        key.labels().iter().any(|l| fold(l) == fold(&label)),
+                        "{d}: {label:?} is not a label of {}",
+                        key.key()
+                    );
+                }
+            }
+            // lcsim prints lc_core's default labels.
+            for kind in [Kind::Differences, Kind::Orphans] {
+                for c in Dialect::Lcsim.columns(kind) {
+                    if let Value::Fact(k) = c.value {
+                        assert_eq!(c.label, fmt::label(k));
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
     fn localized_names_only_outside_the_default() {
         assert_eq!(
             Dialect::Lcsim.community_name("Open Design Team".into()),
