@@ -9,16 +9,15 @@
 //! column is read for its ids alone. The export summary (lc_core::export::summarize) must say the
 //! same of the copy as of the original, whether it reads the layout or refuses it.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use lc_anonymize::{anonymize, Outcome, Pseudonyms};
 use lc_core::apps::APPS;
 use lc_core::export;
-use lc_core::formats::report::Column;
 use lc_core::report::{self, ColumnMap, Difference, Orphan, ReportKind};
 use lc_sim::admin::rpc;
-use lc_sim::dialect::{self, Dialect, Value};
+use lc_sim::dialect::{self, Dialect};
 use lc_sim::model::Cell;
 use serde_json::json;
 
@@ -70,21 +69,9 @@ struct Facts {
     orphans: Vec<Orphan>,
 }
 
-/// The reader's labels for a dialect's report of `app`; whether it has a "community exists"
-/// column.
-fn columns_of(d: Dialect, kind: dialect::Kind, app: &lc_core::apps::App) -> (ColumnMap, bool) {
-    let mut overrides = HashMap::new();
-    let mut exists = false;
-    for c in d.columns(kind) {
-        if let Value::Fact(column) = c.value {
-            exists |= column == Column::CommunityExists;
-            overrides.insert(column.key().to_string(), d.label(c, app));
-        }
-    }
-    (ColumnMap::new(&overrides).unwrap(), exists)
-}
-
-fn facts(dir: &Path, d: Dialect) -> Facts {
+/// The facts as lc_core's readers find them with their default labels (the synonyms of
+/// `lc_core::formats`): no dialect is described to them.
+fn facts(dir: &Path) -> Facts {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -99,37 +86,22 @@ fn facts(dir: &Path, d: Dialect) -> Facts {
         let path = dir.join(&name);
         if name.ends_with(".xml") {
             let said = match export::summarize(&path) {
-                Ok(s) => format!("{} {:?} {}", s.application, s.resource_type, s.resources),
+                Ok(s) => format!(
+                    "{:?} {:?} {} {:?}",
+                    s.applications, s.layout, s.resources, s.record_path
+                ),
                 Err(e) => e.one_line().replace(&path.display().to_string(), "<path>"),
             };
             f.exports.push((name, said));
-        } else if let Some((prefix, kind)) = ReportKind::classify(&name) {
-            let app = lc_core::apps::by_name(&prefix).unwrap();
+        } else if let Some((app, kind)) = ReportKind::classify(&name) {
+            let columns = ColumnMap::default();
             match kind {
-                ReportKind::Differences => {
-                    let (columns, _) = columns_of(d, dialect::Kind::Differences, app);
-                    f.differences
-                        .extend(report::read_differences(&path, app.id, &columns).unwrap())
-                }
-                ReportKind::Orphans => {
-                    let (columns, exists) = columns_of(d, dialect::Kind::Orphans, app);
-                    if exists {
-                        f.orphans
-                            .extend(report::read_orphans(&path, app.id, &columns).unwrap());
-                    } else {
-                        let wanted = [Column::ObjectId, Column::OldCommunityUuid];
-                        report::scan_file(&path, &wanted, &columns, |v, _| {
-                            f.orphans.push(Orphan {
-                                application: app.id.to_string(),
-                                object_id: v[0].to_string(),
-                                old_community_uuid: v[1].to_string(),
-                                community_exists: false,
-                            });
-                            Ok(())
-                        })
-                        .unwrap();
-                    }
-                }
+                ReportKind::Differences => f
+                    .differences
+                    .extend(report::read_differences(&path, app.id, &columns).unwrap()),
+                ReportKind::Orphans => f
+                    .orphans
+                    .extend(report::read_orphans(&path, app.id, &columns).unwrap()),
             }
         }
     }
@@ -212,8 +184,8 @@ fn check(d: Dialect) {
     assert_eq!(outcomes.len(), 3 * APPS.len(), "{outcomes:?}");
     assert!(outcomes.iter().all(|o| matches!(o, Outcome::Copied { .. })));
 
-    let original = facts(&input, d);
-    let copy = facts(&output, d);
+    let original = facts(&input);
+    let copy = facts(&output);
     assert_eq!(original.exports.len(), APPS.len());
     assert!(
         original.differences.len() > 20,
@@ -286,10 +258,9 @@ fn check(d: Dialect) {
     let mut reasons = 0;
     for entry in std::fs::read_dir(&input).unwrap() {
         let name = entry.unwrap().file_name().to_string_lossy().into_owned();
-        let Some((prefix, ReportKind::Orphans)) = ReportKind::classify(&name) else {
+        let Some((app, ReportKind::Orphans)) = ReportKind::classify(&name) else {
             continue;
         };
-        let app = lc_core::apps::by_name(&prefix).unwrap();
         let before = std::fs::read_to_string(input.join(&name)).unwrap();
         let after = std::fs::read_to_string(output.join(&name)).unwrap();
         for exists in [true, false] {
