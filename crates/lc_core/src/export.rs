@@ -1103,8 +1103,11 @@ fn attributes<'a>(
     })
 }
 
+/// An attribute's name, its raw value and the text after it.
+type Attribute<'a> = (&'a [u8], &'a [u8], &'a [u8]);
+
 /// One attribute at the start of `text`: its name, its raw value and the text after it.
-fn attribute(text: &[u8], spaced: bool) -> std::result::Result<(&[u8], &[u8], &[u8]), String> {
+fn attribute(text: &[u8], spaced: bool) -> std::result::Result<Attribute<'_>, String> {
     if !spaced {
         return Err("not well-formed XML: no space between attributes".to_string());
     }
