@@ -8,14 +8,11 @@ mod common;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use common::{read_report_in, TestCell};
+use common::{read_report_in, truth_sets, TestCell};
 use lc_core::apps::{self, APPS};
 use lc_core::formats::report::Column;
 use lc_sim::dialect::{Dialect, Kind, Value as V, ALL};
 use serde_json::Value;
-
-type DiffKey = (String, String, String, String, String, String);
-type OrphanKey = (String, String, String, bool);
 
 fn cell_in(d: Dialect, extra: &[&str]) -> TestCell {
     let mut args = vec!["--dialect", d.name()];
@@ -173,39 +170,6 @@ print "==end=="
             "{d}: {community:?}"
         );
     }
-}
-
-fn truth_sets(t: &Value) -> (BTreeSet<DiffKey>, BTreeSet<OrphanKey>) {
-    let s = |v: &Value, k: &str| v[k].as_str().unwrap().to_string();
-    let diffs = t["differences"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| {
-            (
-                s(d, "application"),
-                s(d, "community_uuid"),
-                s(d, "community_name"),
-                s(d, "field"),
-                s(d, "communities_value"),
-                s(d, "application_value"),
-            )
-        })
-        .collect();
-    let orphans = t["orphans"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|o| {
-            (
-                s(o, "application"),
-                s(o, "object_id"),
-                s(o, "old_community_uuid"),
-                o["community_exists"].as_bool().unwrap(),
-            )
-        })
-        .collect();
-    (diffs, orphans)
 }
 
 /// The cell of a report row in the column holding `value`.

@@ -6,13 +6,10 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use common::{read_report, TestCell};
+use common::{read_report, truth_sets, DiffKey, OrphanKey, TestCell};
 use lc_core::apps::APPS;
 use lc_core::formats::report::{self, Column};
 use serde_json::Value;
-
-type DiffKey = (String, String, String, String, String, String);
-type OrphanKey = (String, String, String, bool);
 
 fn export_and_report_script(cell: &TestCell, out: &str) -> String {
     let mut s = String::from("batchMode = 1\nexecfile(\"communitiesAdmin.py\")\n");
@@ -71,39 +68,6 @@ fn reported(out: &std::path::Path) -> (BTreeSet<DiffKey>, BTreeSet<OrphanKey>) {
             ));
         }
     }
-    (diffs, orphans)
-}
-
-fn truth_sets(t: &Value) -> (BTreeSet<DiffKey>, BTreeSet<OrphanKey>) {
-    let s = |v: &Value, k: &str| v[k].as_str().unwrap().to_string();
-    let diffs = t["differences"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| {
-            (
-                s(d, "application"),
-                s(d, "community_uuid"),
-                s(d, "community_name"),
-                s(d, "field"),
-                s(d, "communities_value"),
-                s(d, "application_value"),
-            )
-        })
-        .collect();
-    let orphans = t["orphans"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|o| {
-            (
-                s(o, "application"),
-                s(o, "object_id"),
-                s(o, "old_community_uuid"),
-                o["community_exists"].as_bool().unwrap(),
-            )
-        })
-        .collect();
     (diffs, orphans)
 }
 

@@ -289,3 +289,48 @@ pub fn decode(s: &str) -> String {
     })
     .into_owned()
 }
+
+/// A difference as the truth and the readers give it: application, community UUID and name,
+/// field, Communities' value, the application's value.
+pub type DiffKey = (String, String, String, String, String, String);
+/// An orphan: application, object id, old community UUID, whether that community exists.
+pub type OrphanKey = (String, String, String, bool);
+
+/// The differences and orphans of `lc-sim truth`, as sets.
+pub fn truth_sets(
+    t: &Value,
+) -> (
+    std::collections::BTreeSet<DiffKey>,
+    std::collections::BTreeSet<OrphanKey>,
+) {
+    let s = |v: &Value, k: &str| v[k].as_str().unwrap().to_string();
+    let diffs = t["differences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                s(d, "application"),
+                s(d, "community_uuid"),
+                s(d, "community_name"),
+                s(d, "field"),
+                s(d, "communities_value"),
+                s(d, "application_value"),
+            )
+        })
+        .collect();
+    let orphans = t["orphans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            (
+                s(o, "application"),
+                s(o, "object_id"),
+                s(o, "old_community_uuid"),
+                o["community_exists"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    (diffs, orphans)
+}
