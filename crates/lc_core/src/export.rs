@@ -256,25 +256,37 @@ impl Read for ReadAhead {
     }
 }
 
+impl ReadAhead {
+    /// Takes the next chunk from the reader thread, once the current one is used up.
+    #[inline(never)]
+    fn next_chunk(&mut self) -> std::io::Result<()> {
+        match self.full.recv() {
+            Ok(Ok(next)) => {
+                let used = std::mem::replace(&mut self.chunk, next);
+                let _ = self.empty.try_send(used);
+                self.pos = 0;
+            }
+            Ok(Err(e)) => {
+                self.ended = true;
+                return Err(e);
+            }
+            Err(_) => self.ended = true, // the file's end: the reader thread is done
+        }
+        Ok(())
+    }
+}
+
 impl BufRead for ReadAhead {
+    // quick-xml asks for the buffer several times per event: the common case is inlined.
+    #[inline]
     fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
         if self.pos == self.chunk.len() && !self.ended {
-            match self.full.recv() {
-                Ok(Ok(next)) => {
-                    let used = std::mem::replace(&mut self.chunk, next);
-                    let _ = self.empty.try_send(used);
-                    self.pos = 0;
-                }
-                Ok(Err(e)) => {
-                    self.ended = true;
-                    return Err(e);
-                }
-                Err(_) => self.ended = true, // the file's end: the reader thread is done
-            }
+            self.next_chunk()?;
         }
         Ok(&self.chunk[self.pos..])
     }
 
+    #[inline]
     fn consume(&mut self, amt: usize) {
         self.pos += amt;
     }
@@ -297,6 +309,7 @@ impl Read for Source {
 }
 
 impl BufRead for Source {
+    #[inline]
     fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
         match self {
             Source::Ahead(r) => r.fill_buf(),
@@ -304,6 +317,7 @@ impl BufRead for Source {
         }
     }
 
+    #[inline]
     fn consume(&mut self, amt: usize) {
         match self {
             Source::Ahead(r) => r.consume(amt),
@@ -671,9 +685,6 @@ struct PathNode {
 struct Frame {
     path: u32,
     carrier: bool,
-    /// An ancestor was known to carry a UUID when this element opened: nothing in it can count,
-    /// so it is only checked for well-formedness.
-    under: bool,
     has_child: bool,
     text_uuid: bool,
     text_other: bool,
@@ -689,6 +700,10 @@ struct Scan {
     /// Open elements are `stack[..open]`; frames above keep their buffers for reuse.
     stack: Vec<Frame>,
     open: usize,
+    /// Elements open inside the innermost open frame that carries a UUID: nothing in them can
+    /// count, so they get no frame of their own, only this depth (quick-xml checks that their
+    /// end tags match).
+    under: usize,
     root_closed: bool,
     /// The text of the open child of the root while it has no children (an application name?).
     leaf_text: Vec<u8>,
@@ -703,6 +718,7 @@ impl Scan {
             index: HashMap::new(),
             stack: Vec::new(),
             open: 0,
+            under: 0,
             root_closed: false,
             leaf_text: Vec::new(),
             applications: Vec::new(),
@@ -734,16 +750,17 @@ impl Scan {
                 .doc
                 .here("not well-formed XML: a second element after the root element".into()));
         }
+        if self.under > 0 {
+            self.under += usize::from(!empty);
+            return Ok(());
+        }
         if self.open == 0 {
             return self.root(e, empty);
         }
         let above = &mut self.stack[self.open - 1];
         above.has_child = true;
-        if above.carrier || above.under {
-            self.push(UNCOUNTED, false, true);
-            if empty {
-                self.end();
-            }
+        if above.carrier {
+            self.under = usize::from(!empty);
             return Ok(());
         }
         let parent = above.path;
@@ -755,7 +772,7 @@ impl Scan {
         if self.open == 1 {
             self.leaf_text.clear();
         }
-        self.push(path, carrier, false);
+        self.push(path, carrier);
         if empty {
             self.end();
         }
@@ -784,7 +801,7 @@ impl Scan {
             elements: 1,
             carriers: 0,
         });
-        self.push(0, false, false);
+        self.push(0, false);
         if empty {
             self.end();
         }
@@ -799,14 +816,13 @@ impl Scan {
         }
     }
 
-    fn push(&mut self, path: u32, carrier: bool, under: bool) {
+    fn push(&mut self, path: u32, carrier: bool) {
         if self.open == self.stack.len() {
             self.stack.push(Frame::default());
         }
         let f = &mut self.stack[self.open];
         f.path = path;
         f.carrier = carrier;
-        f.under = under;
         f.has_child = false;
         f.text_uuid = false;
         f.text_other = false;
@@ -857,6 +873,10 @@ impl Scan {
     }
 
     fn end(&mut self) {
+        if self.under > 0 {
+            self.under -= 1;
+            return;
+        }
         let Some(open) = self.open.checked_sub(1) else {
             return;
         };
@@ -867,9 +887,6 @@ impl Scan {
         }
         let (below, rest) = self.stack.split_at_mut(open);
         let (parent, frame) = (&mut below[open - 1], &mut rest[0]);
-        if frame.under {
-            return;
-        }
         let leaf = !frame.has_child;
         if leaf && open >= 2 && frame.text_uuid && !frame.text_other {
             parent.carrier = true;
@@ -906,27 +923,18 @@ impl Scan {
         }
     }
 
+    /// Text (or CDATA) read; the white space between elements returns at once.
+    #[inline]
     fn text(&mut self, t: &[u8]) -> Result<()> {
+        if self.under > 0 {
+            return Ok(());
+        }
         if self.open == 0 {
-            if is_blank(t) {
-                return Ok(());
-            }
-            let msg = if self.root_closed {
-                "not well-formed XML: text after the root element"
-            } else {
-                "not an XML document: text before the root element"
-            };
-            // Where the text starts, not where it ends.
-            let pos = self
-                .doc
-                .xml
-                .buffer_position()
-                .saturating_sub(t.len() as u64);
-            return Err(self.doc.error_at(pos, msg.into()));
+            return self.text_outside(t);
         }
         let open = self.open;
         let f = &mut self.stack[open - 1];
-        if f.has_child || f.under {
+        if f.has_child {
             return Ok(());
         }
         let trimmed = t.trim_ascii();
@@ -942,6 +950,26 @@ impl Scan {
             self.leaf_text.extend_from_slice(trimmed);
         }
         Ok(())
+    }
+
+    /// Text before or after the root element: white space only.
+    #[cold]
+    fn text_outside(&self, t: &[u8]) -> Result<()> {
+        if is_blank(t) {
+            return Ok(());
+        }
+        let msg = if self.root_closed {
+            "not well-formed XML: text after the root element"
+        } else {
+            "not an XML document: text before the root element"
+        };
+        // Where the text starts, not where it ends.
+        let pos = self
+            .doc
+            .xml
+            .buffer_position()
+            .saturating_sub(t.len() as u64);
+        Err(self.doc.error_at(pos, msg.into()))
     }
 
     /// The encoding declaration: the rule reads ASCII bytes, so any ASCII-compatible one will do.
@@ -1025,35 +1053,54 @@ fn add_inside(inside: &mut Vec<(u32, u64)>, path: u32, n: u64) {
 }
 
 /// Whether one of the attribute values of a start tag is a UUID; stops at the first. It looks
-/// only at the quoted runs (an attribute value is the only place a quote may open in a tag), so
-/// a tag costs two `memchr` per attribute; the attributes themselves are not checked here.
+/// only at the quoted runs (an attribute value is the only place a quote may open in a tag): a
+/// value whose 37th byte is its closing quote is checked as a UUID before its end is searched
+/// for, so a UUID value costs no `memchr` and any other value one; the attributes themselves
+/// are not checked here.
 fn carries_uuid(raw: &[u8]) -> bool {
     // `a="` + 36 + `"`: a shorter tag holds no UUID.
     if raw.len() < 40 {
         return false;
     }
     let mut rest = raw;
-    while let Some(open) = memchr2(b'"', b'\'', rest) {
+    // An attribute's name is short: a loop finds the quote after it sooner than `memchr`.
+    while let Some(open) = rest.iter().position(|&b| b == b'"' || b == b'\'') {
         let quote = rest[open];
         let value = &rest[open + 1..];
+        // A UUID holds no quote, so a value that starts with one ends at its 37th byte.
+        if value.get(36) == Some(&quote) && is_uuid_bytes(&value[..36]) {
+            return true;
+        }
         let Some(close) = memchr(quote, value) else {
             return false;
         };
-        if close == 36 && is_uuid_bytes(&value[..36]) {
-            return true;
-        }
         rest = &value[close + 1..];
     }
     false
 }
 
-/// A UUID as Connections writes them (8-4-4-4-12 hex digits), as bytes.
+/// Where a UUID (8-4-4-4-12 hex digits) has its dashes.
+const UUID_DASHES: [bool; 36] = {
+    let mut t = [false; 36];
+    t[8] = true;
+    t[13] = true;
+    t[18] = true;
+    t[23] = true;
+    t
+};
+
+/// A UUID as Connections writes them (8-4-4-4-12 hex digits), as bytes. Every byte is checked
+/// with arithmetic and no early exit, which the compiler turns into a few vector operations.
 fn is_uuid_bytes(b: &[u8]) -> bool {
-    b.len() == 36
-        && [8, 13, 18, 23].iter().all(|&i| b[i] == b'-')
-        && [&b[..8], &b[9..13], &b[14..18], &b[19..23], &b[24..]]
-            .iter()
-            .all(|part| part.iter().all(u8::is_ascii_hexdigit))
+    let Ok(b) = <&[u8; 36]>::try_from(b) else {
+        return false;
+    };
+    let mut bad = false;
+    for (&c, &dash) in b.iter().zip(&UUID_DASHES) {
+        let hex = (c.wrapping_sub(b'0') < 10) | ((c | 0x20).wrapping_sub(b'a') < 6);
+        bad |= if dash { c != b'-' } else { !hex };
+    }
+    !bad
 }
 
 /// The attributes of a start tag, name and raw value in order, as XML writes them:
@@ -1505,6 +1552,39 @@ mod tests {
             summarize(&path).unwrap().record_path.as_deref(),
             Some("r/x")
         );
+    }
+
+    #[test]
+    fn uuid_bytes_are_hex_digits_and_dashes_8_4_4_4_12() {
+        // The rule as written: dashes at 8, 13, 18 and 23, ASCII hex digits elsewhere.
+        let by_rule = |b: &[u8]| {
+            b.len() == 36
+                && b.iter().enumerate().all(|(i, c)| match i {
+                    8 | 13 | 18 | 23 => *c == b'-',
+                    _ => c.is_ascii_hexdigit(),
+                })
+        };
+        let good = *b"0f1E2d3c-4b5A-6978-8796-a5b4c3d2e1f0";
+        assert!(is_uuid_bytes(&good));
+        for i in 0..good.len() {
+            for c in 0..=255u8 {
+                let mut b = good;
+                b[i] = c;
+                assert_eq!(is_uuid_bytes(&b), by_rule(&b), "{:?}", b);
+            }
+        }
+        assert!(!is_uuid_bytes(&good[..35]));
+        assert!(!is_uuid_bytes(b"0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f00"));
+        // A value of 36 bytes closed by its quote, and one that is longer.
+        assert!(carries_uuid(
+            b" id=\"0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0\""
+        ));
+        assert!(carries_uuid(
+            b" a='x' b=\"0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0 \" c='0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0'"
+        ));
+        assert!(!carries_uuid(
+            b" b=\"0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0 \" c='0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0\""
+        ));
     }
 
     #[test]
