@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, VENV_BIN, Cell, PlaybookRun, Poller, ansible_env, binary, lc_sim, play, run_playbook
+from test_recover import owners_of
 
 TASK = "LifecycleRetryQueuedEvents"
 SERVICE = "CommunitiesRemoteAppService"
@@ -453,9 +454,9 @@ def test_recover_with_resync_leaves_only_what_resync_cannot_fix(damaged_site, tm
     after = run.task("Generate and read the sync reports again")
     assert_only_what_resync_cannot_fix(cell, after)
     assert (report_dir / "after-resync" / "recovery-report.html").stat().st_size > 0
-    messaged = sorted(p.stem for p in (report_dir / "messages").glob("*.txt"))
+    messaged = messages_by_owner(report_dir / "messages")
     left_to_contact = sorted(c["uuid"] for c in after["communities_to_contact"])
-    assert messaged == (left_to_contact if mode == "both" else [])
+    assert messaged == (owners_of(after["communities_to_contact"]) if mode == "both" else {})
     assert left_to_contact, "seed 5 leaves differences that resync does not fix"
     summary = run.task(SUMMARY)["msg"]
     left = after["counts"]["total"]["differences"]
@@ -465,7 +466,7 @@ def test_recover_with_resync_leaves_only_what_resync_cannot_fix(damaged_site, tm
         rf"Contact \({mode}\): resynced {len(contacts)} communities; differences left after resync: "
         rf"{left} \((\S+)/after-resync/recovery-report\.html\){re.escape(owners)}", summary[-1])
     assert shown and Path(shown[1]).resolve() == report_dir.resolve(), summary
-    assert summary[-2].endswith(f", {len(messaged)} messages in {shown[1]}/messages"), summary
+    assert summary[-2].endswith(f", {len(messaged)} owner messages in {shown[1]}/messages"), summary
     status = cell.status()
     assert status["replayed"]["stale"] == 0
     assert status["scheduler"][TASK] == "SCHEDULED"
@@ -477,9 +478,21 @@ def test_recover_with_owners_leaves_the_differences_to_the_owners(damaged_site, 
     run = recover(cell, tmp_path)
     assert run.rc == 0, run.stdout[-6000:] + run.stderr[-3000:]
     contacts = run.task("Generate the difference and orphan reports")["communities_to_contact"]
-    assert sorted(p.stem for p in (report_dir / "messages").glob("*.txt")) == sorted(c["uuid"] for c in contacts)
+    assert messages_by_owner(report_dir / "messages") == owners_of(contacts)
     assert not any(r["task"] == RESYNC_TASK and r["status"] == "ok" for r in run.results)
     assert cell.status()["resync_calls"] == {}
     assert [d for d in cell.truth()["differences"] if not resync_cannot_fix(d)], "nothing left for the owners"
     summary = run.task(SUMMARY)["msg"]
     assert summary[-1] == f"Contact (owners): the owners of {len(contacts)} communities toggle the access setting"
+
+
+def messages_by_owner(folder: Path) -> dict[str, list[str]]:
+    """Each owner's message in ``folder``: its addressee (the To: line) with the sorted UUIDs of
+    the communities it lists; no addressee has two messages."""
+    out: dict[str, list[str]] = {}
+    for path in sorted(folder.glob("*.txt")):
+        text = path.read_text(encoding="utf-8")
+        to = text.splitlines()[0].removeprefix("To: ")
+        assert to not in out, f"two messages to {to}"
+        out[to] = sorted(re.findall(r"\(id ([0-9a-f-]{36})\)", text))
+    return out
