@@ -28,7 +28,6 @@ from jinja2 import meta as jinja2_meta
 
 from ansible.errors import AnsibleActionFail, AnsibleError
 from ansible.module_utils.common.text.converters import to_bytes, to_text
-from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
 try:  # ansible-core 2.19: only trusted strings are templates
@@ -147,7 +146,7 @@ class ActionModule(ActionBase):
             dest = args["dest"]
 
             groups = group_by_owner(communities)
-            names = file_names([o for o, _ in groups])
+            names = file_names([owner for owner, _communities in groups])
             messages = self._render(source, task_vars, groups)
 
             planned = []
