@@ -36,7 +36,7 @@ except ImportError:  # pragma: no cover - ansible-core 2.17, 2.18
     def trust_as_template(value):
         return value
 
-ARGS = {"communities", "template", "dest", "mode", "mail"}
+ARGS = {"communities", "template", "dest", "mode"}
 SAFE = re.compile(r"[^A-Za-z0-9._@+-]+")
 # What separates the parts of a per-community template in one owner's message.
 PART_SEPARATOR = "\n" + "-" * 72 + "\n\n"
