@@ -22,7 +22,7 @@ COLLECTION_TARBALL := build/connections-dr-$(COLLECTION_VERSION).tar.gz
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/$(BIN_DIR):$(PATH)
 
-.PHONY: help deps build collection test test-rust test-ansible sanity ee fuzz lint fmt demo bench clean
+.PHONY: help deps build collection test test-rust test-ansible docs docs-check sanity ee fuzz lint fmt demo bench clean
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -57,13 +57,19 @@ collection: build ## Build the collection tarball (build/connections-dr-<version
 	ansible-galaxy collection build ansible --output-path build --force >/dev/null
 	@echo "$(COLLECTION_TARBALL): $$(du -k $(COLLECTION_TARBALL) | cut -f1) KiB"
 
-test: build test-rust test-ansible sanity ee fuzz lint ## Run every test (Rust, Ansible-level, fuzzing, linters).
+test: build docs-check test-rust test-ansible sanity ee fuzz lint ## Run every test (Rust, Ansible-level, fuzzing, linters).
 
 test-rust: deps ## Rust unit and fixture tests.
 	cargo test --workspace
 
 test-ansible: build ## Ansible-level tests: real ansible-playbook, real Apache httpd, simulated cell.
 	LC_NO_BUILD=1 $(PY) -m pytest -q tests
+
+docs: build ## Write the modules' option facts (types, defaults, choices, rules) into their docs from the modules themselves.
+	$(PY) tools/module_docs.py $(BIN_DIR) $(MODULES)
+
+docs-check: build ## Fail when a module's docs say other than the module (run `make docs`).
+	$(PY) tools/module_docs.py --check $(BIN_DIR) $(MODULES)
 
 # ansible-test sanity as collection maintainers run it: in a checkout at
 # ansible_collections/connections/dr (a copy of ansible/ with the binaries, in git, since

@@ -161,6 +161,9 @@ def test_ansible_doc_options_are_what_each_module_accepts(built, tmp_path):
 
     for module in MODULES:
         assert documented(module) == accepted_parameters(module, tmp_path), module
+    # Notes are sentences (a ": " in one can make YAML read it as a mapping).
+    assert [(m, n) for m in LISTED for n in docs[f"connections.dr.{m}"]["doc"].get("notes", [])
+            if not isinstance(n, str)] == []
     spec = importlib.util.spec_from_file_location(
         "lc_owner_messages_action", REPO / "ansible" / "plugins" / "action" / "lc_owner_messages.py")
     action = importlib.util.module_from_spec(spec)

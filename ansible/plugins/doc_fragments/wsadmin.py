@@ -15,15 +15,6 @@ options:
         them), then in O(admin_scripts_dir); the first file found is run by its absolute path.
     type: path
     default: /opt/IBM/WebSphere/AppServer/profiles/Dmgr01/bin/wsadmin.sh
-  admin_scripts_dir:
-    description:
-      - A folder on the Deployment Manager host that holds the Connections admin scripts, looked
-        in after the profile's C(bin/) and C(config/bin_lc_admin/).
-      - An absolute path with forward slashes, without C(..), quotes, C(`), C($) or control
-        characters. When not given, or empty, only the two profile folders are looked in.
-      - When a script is in none of these folders, the task fails with a message that lists
-        every folder looked in.
-    type: path
   host:
     description: Host of the Deployment Manager (C(-host)); wsadmin's default when not given or empty.
     type: str
@@ -33,7 +24,7 @@ options:
   conntype:
     description: Connector type (C(-conntype)).
     type: str
-    choices: [SOAP, RMI, IPC, JSR160RMI, NONE]
+    choices: [SOAP, RMI, IPC, JSR160RMI, NONE, '']
   user:
     description:
       - Administrator user. Passed to wsadmin in a private (0600) properties file with C(-p),
@@ -63,7 +54,17 @@ options:
     type: list
     elements: str
     default: []
+  admin_scripts_dir:
+    description:
+      - A folder on the Deployment Manager host that holds the Connections admin scripts, looked
+        in after the profile's C(bin/) and C(config/bin_lc_admin/).
+      - An absolute path with forward slashes, without C(..), quotes, C(`), C($) or control
+        characters. When not given, or empty, only the two profile folders are looked in.
+      - When a script is in none of these folders, the task fails with a message that lists
+        every folder looked in.
+    type: path
 notes:
+  - O(password) is a secret (no_log), masked in the task's result and never printed.
   - Each task runs exactly one wsadmin process, whatever the number of applications, events or
     orphans it handles.
   - Values reach the generated Jython script only as validated C(sys.argv) arguments.

@@ -229,6 +229,53 @@ impl ArgSpec {
         self
     }
 
+    /// The options and their rules as data, in Ansible's documentation terms (`type`,
+    /// `elements`, `required`, `default`, `choices`, `aliases`, `no_log`), for `make docs`, which
+    /// writes the modules' documentation from it (`<module> --argspec` prints it).
+    pub fn describe(&self) -> Value {
+        fn kind(k: Kind) -> (&'static str, Option<&'static str>) {
+            let elem = |e| match e {
+                Elem::Str => "str",
+                Elem::Int => "int",
+                Elem::Dict => "dict",
+                Elem::Path => "path",
+                Elem::Raw => "raw",
+            };
+            match k {
+                Kind::Str => ("str", None),
+                Kind::Bool => ("bool", None),
+                Kind::Int => ("int", None),
+                Kind::List(e) => ("list", Some(elem(e))),
+                Kind::Dict => ("dict", None),
+                Kind::Path => ("path", None),
+                Kind::Raw => ("raw", None),
+            }
+        }
+        let options: Vec<Value> = self
+            .options
+            .iter()
+            .map(|o| {
+                let (ty, elements) = kind(o.kind);
+                serde_json::json!({
+                    "name": o.name,
+                    "type": ty,
+                    "elements": elements,
+                    "required": o.required,
+                    "default": o.default,
+                    "choices": o.choices,
+                    "aliases": o.aliases,
+                    "no_log": o.no_log,
+                })
+            })
+            .collect();
+        serde_json::json!({
+            "options": options,
+            "mutually_exclusive": self.mutually_exclusive,
+            "required_if": self.required_if,
+            "required_one_of": self.required_one_of,
+        })
+    }
+
     fn find(&self, name: &str) -> Option<&Opt> {
         self.options
             .iter()
@@ -612,6 +659,10 @@ pub fn parse_args_json(text: &str) -> Result<Invocation, Error> {
 /// Runs a module from its process arguments to the JSON it prints; `main` is `run::<M>()`.
 pub fn run<M: Module>() -> ExitCode {
     let path = std::env::args_os().nth(1);
+    if path.as_deref() == Some(std::ffi::OsStr::new("--argspec")) {
+        emit(&serde_json::json!({"module": M::NAME, "spec": M::spec().describe()}));
+        return ExitCode::SUCCESS;
+    }
     let result = match path {
         None => failed_result(
             &format!(
@@ -853,6 +904,25 @@ mod tests {
 
     fn msg(r: &Map<String, Value>) -> &str {
         r["msg"].as_str().unwrap()
+    }
+
+    #[test]
+    fn describes_the_spec_in_ansible_doc_terms() {
+        let d = Demo::spec().describe();
+        assert_eq!(
+            d["options"][0],
+            serde_json::json!({"name": "state", "type": "str", "elements": null, "required": false,
+                "default": "enabled", "choices": ["enabled", "disabled"], "aliases": [], "no_log": false})
+        );
+        assert_eq!(d["options"][3]["type"], "list");
+        assert_eq!(d["options"][3]["elements"], "str");
+        assert_eq!(d["options"][3]["aliases"], serde_json::json!(["name"]));
+        assert_eq!(d["options"][4]["no_log"], true);
+        assert_eq!(
+            d["required_if"],
+            serde_json::json!([["state", "enabled", ["allow_from"]]])
+        );
+        assert_eq!(d["mutually_exclusive"], serde_json::json!([]));
     }
 
     #[test]
