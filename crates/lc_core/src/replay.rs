@@ -16,37 +16,7 @@ pub const RETRY_TASK: &str = "LifecycleRetryQueuedEvents";
 /// - `lcr_details(s, name, task)` calls `getTaskDetails(task)`, prints the map as a `details`
 ///   record and returns its status (`SCHEDULED`, `RUNNING`, `SUSPENDED`), read from the map or,
 ///   failing that, from its printed form.
-pub const SCHEDULER_JYTHON: &str = r#"
-def lcr_scheduler():
-    try:
-        s = CommunitiesScheduler
-        name = "CommunitiesScheduler"
-    except NameError:
-        s = CommunitiesSchedulerService
-        name = "CommunitiesSchedulerService"
-    lcr_out("object", [name])
-    return s, name
-
-def lcr_details(s, name, task):
-    lcr_call(name + ".getTaskDetails")
-    d = s.getTaskDetails(task)
-    lcr_out("details", [d])
-    st = None
-    try:
-        st = d.get("status")
-    except:
-        st = None
-    if st is None:
-        text = str(d)
-        i = text.find("status=")
-        if i >= 0:
-            st = text[i + 7:]
-            for sep in [",", "}"]:
-                j = st.find(sep)
-                if j >= 0:
-                    st = st[:j]
-    return str(st).strip()
-"#;
+pub const SCHEDULER_JYTHON: &str = include_str!("../jython/scheduler.py");
 
 /// Reads the `viewQueuedEventsSummary` table printed in the output section labelled `label`
 /// ([`Output::section`]): queued events per application. The columns are found by their headers

@@ -44,6 +44,9 @@ pub fn partial_name(app: &str) -> String {
     format!(".{app}.xml.partial")
 }
 
+/// The export loop (`lcr_main`), after the functions [`body`] writes from the application table.
+const MAIN: &str = include_str!("../jython/export.py");
+
 /// The Jython text: a dispatch over the fixed application table, then the export loop.
 /// ARGS: optional (1|0), then pairs of app id and absolute temporary path.
 pub fn body() -> String {
@@ -66,32 +69,7 @@ pub fn body() -> String {
         ));
     }
     s.push_str("    return \"\"\n");
-    s.push_str(
-        r#"
-def lcr_main():
-    lcr_loads()
-    optional = ARGS[0]
-    i = 1
-    while i + 1 < len(ARGS):
-        app = ARGS[i]
-        path = ARGS[i + 1]
-        i = i + 2
-        script = lcr_script_of(app)
-        if optional == "1":
-            if not lcr_try_load(script):
-                lcr_out("skipped", [app, script + " is not in this profile"])
-                continue
-            try:
-                r = lcr_export(app, path)
-            except:
-                lcr_out("skipped", [app, "export failed: " + lcr_error_text(sys.exc_info()[1])])
-                continue
-        else:
-            lcr_load(script)
-            r = lcr_export(app, path)
-        lcr_out("exported", [app, path, r])
-"#,
-    );
+    s.push_str(MAIN);
     s
 }
 

@@ -49,27 +49,7 @@ impl Module for Scheduler {
 /// Reads the task, changes it only when needed, reads it again. ARGS: task, wanted state
 /// (paused|resumed|status), check mode (1|0). Follows [`lc_core::replay::SCHEDULER_JYTHON`],
 /// which finds the scheduler object and reads a task's status.
-pub const BODY: &str = r#"
-def lcr_main():
-    lcr_loads()
-    s, name = lcr_scheduler()
-    task = ARGS[0]
-    want = ARGS[1]
-    check = ARGS[2]
-    status = lcr_details(s, name, task)
-    if want == "status" or check == "1":
-        return
-    if want == "paused" and status != "SUSPENDED":
-        lcr_call(name + ".pauseSchedulingTask")
-        r = s.pauseSchedulingTask(task)
-        lcr_out("returned", [name + ".pauseSchedulingTask", r])
-        lcr_details(s, name, task)
-    if want == "resumed" and status == "SUSPENDED":
-        lcr_call(name + ".resumeSchedulingTask")
-        r = s.resumeSchedulingTask(task)
-        lcr_out("returned", [name + ".resumeSchedulingTask", r])
-        lcr_details(s, name, task)
-"#;
+pub const BODY: &str = include_str!("../jython/scheduler.py");
 
 fn interpret(o: &Options, ctx: &Context, out: &wsadmin::Output) -> Result<Outcome, Error> {
     let details: Vec<_> = out

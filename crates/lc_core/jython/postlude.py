@@ -1,0 +1,6 @@
+
+try:
+    lcr_main()
+    lcr_out("done", [])
+except LcrStop:
+    pass
