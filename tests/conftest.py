@@ -17,6 +17,10 @@
   stand-in laid out with ``lc-sim ihs new`` in a temporary folder, started and stopped with
   ``lc-sim ihs start/stop``; ``get(path, source=...)`` and ``wait_for(...)`` make real HTTP requests
   from a chosen loopback address.
+- :class:`SmtpServer` (``smtp_factory``): a real SMTP server (aiosmtpd) on a loopback port that
+  keeps every message it accepts, optionally with STARTTLS (``test_ca``: a throwaway CA and a
+  server certificate made with openssl), a required login, and recipients it refuses; stopped
+  after the test, nothing left listening.
 """
 from __future__ import annotations
 
@@ -357,3 +361,103 @@ def cell_factory(built, tmp_path):
 def cell(cell_factory) -> Cell:
     """A cell of 200 communities (every application of HCL Connections 8)."""
     return cell_factory("cell", "--communities", 200)
+
+
+@dataclass
+class ThrowawayCa:
+    """A throwaway certificate authority and a server certificate it signed for 127.0.0.1 and
+    localhost (PEM files), made with openssl."""
+
+    ca: Path
+    cert: Path
+    key: Path
+
+
+@pytest.fixture(scope="session")
+def test_ca(tmp_path_factory) -> ThrowawayCa:
+    d = tmp_path_factory.mktemp("ca")
+
+    def openssl(*args: str | Path) -> None:
+        subprocess.run(["openssl", *map(str, args)], check=True, capture_output=True, cwd=d, timeout=60)
+
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+    openssl("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
+            "-subj", "/CN=lc-recover test CA", "-addext", "basicConstraints=critical,CA:TRUE",
+            "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    openssl("req", *ec, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1")
+    (d / "server.ext").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n"
+                                  "keyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n")
+    openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+            "-out", "server.pem", "-days", "2", "-extfile", "server.ext")
+    return ThrowawayCa(d / "ca.pem", d / "server.pem", d / "server.key")
+
+
+class SmtpServer:
+    """A real SMTP server (aiosmtpd) on a free loopback port, in a thread of its own. It keeps
+    each message it accepts as (envelope sender, recipients, bytes as received); ``refuse`` are
+    recipients it answers 550; with ``ca`` it offers STARTTLS and requires it; with ``login``
+    (user, password) it requires AUTH over TLS."""
+
+    def __init__(self, ca: ThrowawayCa | None = None, login: tuple[str, str] | None = None,
+                 refuse: tuple[str, ...] = ()):
+        import ssl
+
+        from aiosmtpd.controller import Controller
+        from aiosmtpd.smtp import AuthResult, LoginPassword
+
+        self.received: list[tuple[str, list[str], bytes]] = []
+        self.port = free_port()
+        self.host = "127.0.0.1"
+        refused = {a.lower() for a in refuse}
+        server = self
+
+        class Handler:
+            async def handle_RCPT(self, smtp, session, envelope, address, rcpt_options):
+                if address.lower() in refused:
+                    return f"550 5.1.1 <{address}>: no such user here"
+                envelope.rcpt_tos.append(address)
+                return "250 2.1.5 OK"
+
+            async def handle_DATA(self, smtp, session, envelope):
+                server.received.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
+                return "250 2.0.0 queued"
+
+        def authenticator(smtp, session, envelope, mechanism, auth_data):
+            ok = (isinstance(auth_data, LoginPassword) and login is not None
+                  and (auth_data.login, auth_data.password) == (login[0].encode(), login[1].encode()))
+            return AuthResult(success=ok, handled=False)
+
+        params: dict = {}
+        if ca is not None:
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(ca.cert, ca.key)
+            params.update(tls_context=context, require_starttls=True)
+        if login is not None:
+            params.update(authenticator=authenticator, auth_required=True, auth_require_tls=True)
+        self.controller = Controller(Handler(), hostname=self.host, port=self.port, ready_timeout=10, **params)
+        self.controller.start()
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    def stop(self) -> None:
+        self.controller.stop()
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.settimeout(2)
+            assert s.connect_ex((self.host, self.port)) != 0, f"something still listens on {self.address}"
+
+
+@pytest.fixture
+def smtp_factory():
+    """Starts SMTP servers (``smtp_factory(ca=..., login=..., refuse=...)``); stops them all."""
+    servers: list[SmtpServer] = []
+
+    def make(**kwargs) -> SmtpServer:
+        server = SmtpServer(**kwargs)
+        servers.append(server)
+        return server
+
+    yield make
+    for server in servers:
+        server.stop()

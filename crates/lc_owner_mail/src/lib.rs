@@ -401,7 +401,9 @@ impl Module for OwnerMail {
                 msg.push_str(&format!(" and {} more", refused.len() - WARN_AT_MOST));
             }
         }
-        tail(&mut msg);
+        if broken.is_none() {
+            tail(&mut msg);
+        }
         let mut outcome = Outcome::new(!sent.is_empty())
             .msg(msg)
             .with("sent", &sent)
