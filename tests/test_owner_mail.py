@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from conftest import REPO, SmtpServer, free_port, play, run_playbook
+from test_recover import sites  # noqa: F401  (the fixture)
 
 TEMPLATE = REPO / "playbooks" / "templates" / "owner-message.txt.j2"
 TASK = "Write and mail the messages"
@@ -249,3 +250,45 @@ def test_a_server_that_cannot_be_used_fails_with_one_line_and_the_messages_are_w
         assert r["failed"] is True
         assert r["msg"].endswith(msg), r["msg"]
     assert plain.received == []
+
+
+def test_recover_with_the_api_lookup_mails_every_owner_once(sites, tmp_path, smtp_factory):
+    """recover.yml with lc_owner_lookup api and lc_owner_mail (a relay on loopback): every owner
+    the Atom API gives an address gets one mail listing exactly their communities; those whose
+    address is hidden are listed as not mailable; the summary says so."""
+    from test_owners_api import AtomApi, owners_served
+
+    site = sites.make("mail", "communities", communities=80, seed=4)
+    contacts = site.truth["communities_to_contact"]
+    served = owners_served(site.cell)
+    server = smtp_factory()
+    api = AtomApi(site.cell)
+    try:
+        run = site.run(tmp_path, {"lc_owner_lookup": "api", "lc_owner_api_url": api.url,
+                                  "lc_owner_api_user": site.cell.user, "lc_owner_api_password": site.cell.password,
+                                  "lc_owner_mail": {"host": "127.0.0.1", "port": server.port, "tls": "none",
+                                                    "from": SENDER, "timeout": 5}})
+    finally:
+        api.close()
+    assert run.rc == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    expected: dict[str, list[str]] = {}
+    hidden: set[str] = set()
+    for c in contacts:
+        for o in served[c["uuid"]]:
+            if o["email"]:
+                expected.setdefault(o["email"], []).append(c["uuid"])
+            else:
+                hidden.add(o["user_id"])
+    assert expected and hidden, "the cell serves owners with and without addresses"
+    got: dict[str, list[str]] = {}
+    for _sender, rcpts, raw in server.received:
+        assert len(rcpts) == 1 and rcpts[0] not in got, rcpts
+        got[rcpts[0]] = sorted(re.findall(r"\(id ([0-9a-f-]{36})\)", content(parse(raw))))
+    assert got == {k: sorted(v) for k, v in expected.items()}
+    written = run.task("Write one message per owner of the communities to contact")
+    assert {o["user_id"] for o in written["mail"]["not_mailable"]} == hidden
+    assert len(site.messages()) == len(expected) + len(hidden)
+    assert (site.report_dir / "messages" / RECORD).exists()
+    summary = run.task("Summarize the recovery")["msg"]
+    assert f"Mail ({server.address}): {len(expected)} sent, 0 already sent before, 0 refused, " \
+        f"{len(hidden)} not mailable (no e-mail address)" in summary, summary
