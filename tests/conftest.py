@@ -8,6 +8,9 @@
   (``changed``, ``failed``, ``msg``, module keys).
 - ``lc_sim(*args)``: runs ``lc-sim`` (checked; output captured as text).
 - ``free_port()``: a free TCP port on 127.0.0.1.
+- :class:`TestCA`: a throwaway certificate authority made with openssl (``issue(...)`` signs a
+  server certificate for loopback addresses); :class:`TlsRelay` puts TLS with such a certificate
+  in front of a plain TCP service on loopback, for as long as a ``with`` block runs.
 - :class:`Poller`: a ``with`` block during which a daemon thread calls ``poll()`` every few
   milliseconds (something watched, or time passing on the cell, while a run goes on).
 - :class:`Cell` (``cell_factory``, ``cell``): a simulated cell; ``DIALECTS`` names the layouts
@@ -106,6 +109,118 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+class TestCA:
+    """A certificate authority of its own, made with openssl in ``folder``: ``cert`` is the PEM a
+    client is told to trust (``ca_path``); ``issue`` signs a server certificate for the given IP
+    addresses (subjectAltName), returning the certificate and key paths."""
+
+    __test__ = False  # not a test class, whatever its name
+
+    def __init__(self, folder: Path, name: str = "lc-recover test CA"):
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+        self.key = folder / "ca-key.pem"
+        self.cert = folder / "ca.pem"
+        self._openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                      "-subj", f"/CN={name}", "-keyout", self.key, "-out", self.cert,
+                      "-addext", "basicConstraints=critical,CA:TRUE",
+                      "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+
+    @staticmethod
+    def _openssl(*args: str | Path) -> None:
+        subprocess.run(["openssl", *map(str, args)], check=True, capture_output=True)
+
+    def issue(self, name: str, *ips: str) -> tuple[Path, Path]:
+        key, csr, cert = (self.folder / f"{name}-{part}.pem" for part in ("key", "csr", "cert"))
+        ext = self.folder / f"{name}.ext"
+        ext.write_text("basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n"
+                       "extendedKeyUsage=serverAuth\n"
+                       f"subjectAltName={','.join(f'IP:{ip}' for ip in ips)}\n")
+        self._openssl("req", "-new", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN={name}",
+                      "-keyout", key, "-out", csr)
+        self._openssl("x509", "-req", "-in", csr, "-CA", self.cert, "-CAkey", self.key,
+                      "-CAcreateserial", "-days", "2", "-extfile", ext, "-out", cert)
+        return cert, key
+
+
+class TlsRelay:
+    """TLS on ``host``:<free port> with ``cert``/``key``, each connection relayed as plain TCP to
+    127.0.0.1:``backend``. ``url`` is its https:// address. Stops, and closes every connection,
+    when the ``with`` block ends."""
+
+    def __init__(self, cert: Path, key: Path, backend: int, host: str = "127.0.0.1"):
+        import ssl
+
+        self.backend = backend
+        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.ctx.load_cert_chain(cert, key)
+        self.listener = socket.create_server((host, 0))
+        self.listener.settimeout(0.2)
+        self.url = f"https://{host}:{self.listener.getsockname()[1]}"
+        self.handshakes_failed = 0
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._socks: list[socket.socket] = []
+
+    def __enter__(self) -> "TlsRelay":
+        t = threading.Thread(target=self._accept, daemon=True)
+        t.start()
+        self._threads.append(t)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        for s in list(self._socks):
+            try:
+                s.close()
+            except OSError:
+                pass
+        for t in self._threads:
+            t.join(timeout=5)
+        self.listener.close()
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                raw, _ = self.listener.accept()
+            except (TimeoutError, socket.timeout):
+                continue
+            except OSError:
+                return
+            t = threading.Thread(target=self._serve, args=(raw,), daemon=True)
+            t.start()
+            self._threads.append(t)
+
+    def _serve(self, raw: socket.socket) -> None:
+        import select
+        import ssl
+
+        self._socks.append(raw)
+        raw.settimeout(10)
+        try:
+            tls = self.ctx.wrap_socket(raw, server_side=True)
+        except (ssl.SSLError, OSError):
+            self.handshakes_failed += 1
+            raw.close()
+            return
+        back = socket.create_connection(("127.0.0.1", self.backend), timeout=10)
+        self._socks.append(back)
+        try:
+            while not self._stop.is_set():
+                ready = [tls] if tls.pending() else select.select([tls, back], [], [], 0.2)[0]
+                for src, dst in ((tls, back), (back, tls)):
+                    if src in ready:
+                        data = src.recv(65536)
+                        if not data:
+                            return
+                        dst.sendall(data)
+        except (ssl.SSLError, OSError):
+            return
+        finally:
+            tls.close()
+            back.close()
 
 
 @dataclass

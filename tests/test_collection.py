@@ -10,6 +10,7 @@
 """
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 from pathlib import Path
@@ -131,6 +132,40 @@ def test_ansible_doc_shows_the_modules_and_the_filter(built):
     assert doc.stderr == ""
     assert json.loads(doc.stdout)["connections.dr.platform_problem"]["doc"]["short_description"] == \
         "Say why a host cannot run the connections.dr modules"
+
+
+def accepted_parameters(module: str, folder: Path) -> list[str]:
+    """The options a binary module accepts, as it names them itself when given one it doesn't
+    know (Ansible's own wording: "Supported parameters include: a, b.")."""
+    args = folder / f"{module}.args"
+    args.write_text(json.dumps({"lcr_no_such_option": 1, "_ansible_check_mode": True}))
+    proc = subprocess.run([str(REPO / "ansible" / "plugins" / "modules" / "__bin__" / f"{module}_linux_x86_64"),
+                           str(args)], capture_output=True, text=True, timeout=30)
+    msg = json.loads(proc.stdout)["msg"]
+    head = f"Unsupported parameters for ({module}) module: lcr_no_such_option. Supported parameters include: "
+    assert msg.startswith(head) and msg.endswith("."), msg
+    return sorted(msg[len(head):-1].split(", "))
+
+
+def test_ansible_doc_options_are_what_each_module_accepts(built, tmp_path):
+    """Every option a module accepts is documented, and every documented option is accepted: the
+    binaries' own lists, and the action plugin's, against ansible-doc's (aliases included)."""
+    names = [f"connections.dr.{m}" for m in LISTED]
+    doc = subprocess.run([str(VENV_BIN / "ansible-doc"), "-j", "-t", "module", *names],
+                         capture_output=True, text=True, env=ansible_env(), check=True)
+    docs = json.loads(doc.stdout)
+
+    def documented(module: str) -> list[str]:
+        options = docs[f"connections.dr.{module}"]["doc"]["options"]
+        return sorted([*options, *(a for o in options.values() for a in o.get("aliases", []))])
+
+    for module in MODULES:
+        assert documented(module) == accepted_parameters(module, tmp_path), module
+    spec = importlib.util.spec_from_file_location(
+        "lc_owner_messages_action", REPO / "ansible" / "plugins" / "action" / "lc_owner_messages.py")
+    action = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(action)
+    assert documented("lc_owner_messages") == sorted(action.ActionModule._VALID_ARGS)
 
 
 # --- recover.yml's preflight ----------------------------------------------------------------

@@ -248,7 +248,10 @@ def test_hostile_value(outcomes, case):
     if case.refused:
         assert result["failed"] is True, result
         assert result["changed"] is False, result
-        assert msg, result
+        # The one line names the option that was refused (its top-level name: `orphans` for
+        # `orphans.object_id`, as `orphans[0].object_id` or `orphans[0]`).
+        option = case.option.split(" ")[0].split(".")[0]
+        assert option in msg, (option, msg)
         assert not ran.exists(), f"wsadmin ran: {msg}"
         assert not (folder / "apachectl-ran").exists(), f"apachectl ran: {msg}"
         for made in ("exports", "reports", "r", "resync"):

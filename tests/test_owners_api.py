@@ -2,8 +2,9 @@
 simulated cell (`lc-sim atom serve`: the members feed, role owner, paged, HTTP Basic), compared
 with what the cell says it serves (`lc-sim atom owners`): several owners, owners who are not the
 creator, hidden e-mail addresses, paging one owner per page, a community whose request never
-gets an answer in time, refused credentials; the consolidated report gains the owners; the
-password is in no output, result or process list."""
+gets an answer in time, refused credentials; HTTPS with a certificate of a CA of our own, trusted
+only through ca_path; the consolidated report gains the owners; the password is in no output,
+result or process list."""
 from __future__ import annotations
 
 import csv
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import RELEASE, Cell, play, run_playbook
+from conftest import RELEASE, Cell, TestCA, TlsRelay, play, run_playbook
 from test_faults import ProcessWatch
 from test_recover import sites  # noqa: F401  (the fixture)
 
@@ -119,6 +120,48 @@ def test_refused_credentials_and_bad_input(damaged, tmp_path):
             "communities": contacts[:1], "url": api.url.replace("http:", "https:"), "timeout": 3}}), tmp_path)
         r = run.task(TASK)
         assert len(r["unresolved"]) == 1 and r["unresolved"][0]["reason"] != "", r
+    finally:
+        api.close()
+
+
+def test_https_with_an_internal_ca_is_trusted_through_ca_path_only(damaged, tmp_path):
+    """A server certificate signed by a CA of the site's own: verified against ca_path; without
+    it (the built-in roots) or for another address, every lookup fails and says why; with
+    validate_certs false it is taken as it is."""
+    contacts = damaged.truth()["communities_to_contact"][:4]
+    served = owners_served(damaged)
+    ca = TestCA(tmp_path / "ca")
+    good = ca.issue("server", "127.0.0.1")
+    other = ca.issue("elsewhere", "127.0.0.2")
+    api = AtomApi(damaged)
+
+    def look(relay: TlsRelay, **extra):
+        run = look_up(tmp_path, damaged, api, contacts, url=relay.url, timeout=5, **extra)
+        assert run.rc == 0, run.stdout[-3000:] + run.stderr[-2000:]
+        return run.task(TASK)
+
+    try:
+        with TlsRelay(*good, api.port) as relay:
+            r = look(relay, ca_path=str(ca.cert))
+            assert r["unresolved"] == []
+            assert {c["uuid"]: c["owners"] for c in r["communities"]} == {c["uuid"]: served[c["uuid"]] for c in contacts}
+            r = look(relay)
+            assert r["unresolved"] == [{"uuid": c["uuid"], "name": c["name"], "reason": (
+                "the server's certificate was refused (UnknownIssuer): give the CA that signed it "
+                "with ca_path, or set validate_certs false")} for c in contacts]
+            r = look(relay, validate_certs=False)
+            assert r["unresolved"] == []
+        with TlsRelay(*other, api.port) as relay:
+            r = look(relay, ca_path=str(ca.cert))
+            assert r["unresolved"] == [{"uuid": c["uuid"], "name": c["name"], "reason": (
+                "the server's certificate was refused (certificate not valid for name "
+                '"127.0.0.1"; certificate is only valid for IpAddress(127.0.0.2)): give the CA '
+                "that signed it with ca_path, or set validate_certs false")} for c in contacts]
+        # A ca_path that holds no certificate is refused before any request.
+        empty = tmp_path / "empty.pem"
+        empty.write_text("not a certificate\n")
+        run = look_up(tmp_path, damaged, api, contacts, url="https://127.0.0.1:1", ca_path=str(empty))
+        assert run.task(TASK)["msg"] == f"ca_path {empty}: no PEM certificate in it"
     finally:
         api.close()
 

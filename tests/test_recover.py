@@ -178,7 +178,7 @@ def assert_reports_match_truth(site: Site, truth: dict) -> None:
                  (site.report_dir / "owners.csv").read_text().splitlines()[1:]]
     expected = sorted(c["uuid"] for c in truth["communities_to_contact"])
     assert sorted(csv_uuids) == expected
-    assert messages_by_owner(site) == owners_of(truth["communities_to_contact"])
+    assert messages_by_owner(site.report_dir / "messages") == owners_of(truth["communities_to_contact"])
 
 
 def owners_of(contacts: list[dict]) -> dict[str, list[str]]:
@@ -189,11 +189,12 @@ def owners_of(contacts: list[dict]) -> dict[str, list[str]]:
     return {k: sorted(v) for k, v in out.items()}
 
 
-def messages_by_owner(site: Site) -> dict[str, list[str]]:
-    """Each message's addressee (its To: line) with the sorted UUIDs of the communities it lists;
-    no addressee has two messages."""
+def messages_by_owner(folder: Path) -> dict[str, list[str]]:
+    """Each message in ``folder`` (a site's ``report_dir / "messages"``): its addressee (the To:
+    line) with the sorted UUIDs of the communities it lists; no addressee has two messages."""
     out: dict[str, list[str]] = {}
-    for text in site.messages().values():
+    for path in sorted(folder.glob("*.txt")):
+        text = path.read_text(encoding="utf-8")
         to = text.splitlines()[0].removeprefix("To: ")
         assert to not in out, f"two messages to {to}"
         out[to] = sorted(re.findall(r"\(id ([0-9a-f-]{36})\)", text))

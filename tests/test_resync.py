@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, VENV_BIN, Cell, PlaybookRun, Poller, ansible_env, binary, lc_sim, play, run_playbook
-from test_recover import owners_of
+from test_recover import messages_by_owner, owners_of
 
 TASK = "LifecycleRetryQueuedEvents"
 SERVICE = "CommunitiesRemoteAppService"
@@ -484,15 +484,3 @@ def test_recover_with_owners_leaves_the_differences_to_the_owners(damaged_site, 
     assert [d for d in cell.truth()["differences"] if not resync_cannot_fix(d)], "nothing left for the owners"
     summary = run.task(SUMMARY)["msg"]
     assert summary[-1] == f"Contact (owners): the owners of {len(contacts)} communities toggle the access setting"
-
-
-def messages_by_owner(folder: Path) -> dict[str, list[str]]:
-    """Each owner's message in ``folder``: its addressee (the To: line) with the sorted UUIDs of
-    the communities it lists; no addressee has two messages."""
-    out: dict[str, list[str]] = {}
-    for path in sorted(folder.glob("*.txt")):
-        text = path.read_text(encoding="utf-8")
-        to = text.splitlines()[0].removeprefix("To: ")
-        assert to not in out, f"two messages to {to}"
-        out[to] = sorted(re.findall(r"\(id ([0-9a-f-]{36})\)", text))
-    return out

@@ -36,8 +36,6 @@ from ansible.errors import AnsibleActionFail, AnsibleError
 from ansible.module_utils.common.text.converters import to_bytes, to_text
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.connections.dr.plugins.plugin_utils import platforms
-
 try:  # ansible-core 2.19: only trusted strings are templates
     from ansible.template import trust_as_template
 except ImportError:  # pragma: no cover - ansible-core 2.17, 2.18
@@ -226,6 +224,9 @@ class ActionModule(ActionBase):
         """Sends the messages with connections.dr.lc_owner_mail on the controller; its result goes
         in ``mail``, its warnings and message join the task's. A server that cannot be used fails
         the task with ``mail.failed`` set (the messages are written all the same)."""
+        # Imported here: the collection's loader provides it when Ansible runs the plugin.
+        from ansible_collections.connections.dr.plugins.plugin_utils import platforms
+
         host = task_vars.get("inventory_hostname", "localhost")
         binary, failed = platforms.choose_binary(self, "lc_owner_mail", host)
         if failed:
