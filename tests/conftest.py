@@ -21,9 +21,9 @@
   ``lc-sim ihs start/stop``; ``get(path, source=...)`` and ``wait_for(...)`` make real HTTP requests
   from a chosen loopback address.
 - :class:`SmtpServer` (``smtp_factory``): a real SMTP server (aiosmtpd) on a loopback port that
-  keeps every message it accepts, optionally with STARTTLS (``test_ca``: a throwaway CA and a
-  server certificate made with openssl), a required login, and recipients it refuses; stopped
-  after the test, nothing left listening.
+  keeps every message it accepts, optionally with STARTTLS (a certificate of ``test_ca``, the
+  session's :class:`TestCA`), a required login, and recipients it refuses; stopped after the
+  test, nothing left listening.
 """
 from __future__ import annotations
 
@@ -478,42 +478,22 @@ def cell(cell_factory) -> Cell:
     return cell_factory("cell", "--communities", 200)
 
 
-@dataclass
-class ThrowawayCa:
-    """A throwaway certificate authority and a server certificate it signed for 127.0.0.1 and
-    localhost (PEM files), made with openssl."""
-
-    ca: Path
-    cert: Path
-    key: Path
-
-
 @pytest.fixture(scope="session")
-def test_ca(tmp_path_factory) -> ThrowawayCa:
-    d = tmp_path_factory.mktemp("ca")
-
-    def openssl(*args: str | Path) -> None:
-        subprocess.run(["openssl", *map(str, args)], check=True, capture_output=True, cwd=d, timeout=60)
-
-    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
-    openssl("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
-            "-subj", "/CN=lc-recover test CA", "-addext", "basicConstraints=critical,CA:TRUE",
-            "-addext", "keyUsage=critical,keyCertSign,cRLSign")
-    openssl("req", *ec, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1")
-    (d / "server.ext").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n"
-                                  "keyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n")
-    openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
-            "-out", "server.pem", "-days", "2", "-extfile", "server.ext")
-    return ThrowawayCa(d / "ca.pem", d / "server.pem", d / "server.key")
+def test_ca(tmp_path_factory) -> TestCA:
+    """A :class:`TestCA` for the session; ``test_ca.server`` is the (cert, key) it issued for
+    127.0.0.1."""
+    ca = TestCA(tmp_path_factory.mktemp("ca"))
+    ca.server = ca.issue("server", "127.0.0.1")
+    return ca
 
 
 class SmtpServer:
     """A real SMTP server (aiosmtpd) on a free loopback port, in a thread of its own. It keeps
     each message it accepts as (envelope sender, recipients, bytes as received); ``refuse`` are
-    recipients it answers 550; with ``ca`` it offers STARTTLS and requires it; with ``login``
-    (user, password) it requires AUTH over TLS."""
+    recipients it answers 550; with ``tls`` (certificate, key) it offers STARTTLS and requires
+    it; with ``login`` (user, password) it requires AUTH over TLS."""
 
-    def __init__(self, ca: ThrowawayCa | None = None, login: tuple[str, str] | None = None,
+    def __init__(self, tls: tuple[Path, Path] | None = None, login: tuple[str, str] | None = None,
                  refuse: tuple[str, ...] = ()):
         import ssl
 
@@ -543,9 +523,9 @@ class SmtpServer:
             return AuthResult(success=ok, handled=False)
 
         params: dict = {}
-        if ca is not None:
+        if tls is not None:
             context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-            context.load_cert_chain(ca.cert, ca.key)
+            context.load_cert_chain(*tls)
             params.update(tls_context=context, require_starttls=True)
         if login is not None:
             params.update(authenticator=authenticator, auth_required=True, auth_require_tls=True)

@@ -412,7 +412,7 @@ def test_the_atom_api_and_smtp_passwords_are_in_no_output_file_or_process(sites,
 
     site = sites.make("owner-secrets")
     smtp_password = "smtp-Pw-" + os.urandom(6).hex()
-    server = smtp_factory(ca=test_ca, login=("cnx-mailer", smtp_password))
+    server = smtp_factory(tls=test_ca.server, login=("cnx-mailer", smtp_password))
     keep = site.base / "ansible"
     env = {"ANSIBLE_KEEP_REMOTE_FILES": "1", "ANSIBLE_REMOTE_TMP": str(keep / "remote"),
            "ANSIBLE_LOCAL_TEMP": str(keep / "local")}
@@ -423,7 +423,7 @@ def test_the_atom_api_and_smtp_passwords_are_in_no_output_file_or_process(sites,
         "lc_owner_lookup": "api", "lc_owner_api_url": api.url, "lc_owner_api_user": site.cell.user,
         "lc_owner_api_password": site.cell.password,
         "lc_owner_mail": {"host": "127.0.0.1", "port": server.port, "from": "cnx-admins@example.com",
-                          "user": "cnx-mailer", "password": smtp_password, "ca_path": str(test_ca.ca), "timeout": 5}}))
+                          "user": "cnx-mailer", "password": smtp_password, "ca_path": str(test_ca.cert), "timeout": 5}}))
     secrets.chmod(0o600)
     try:
         with ProcessWatch(site.base) as watch:

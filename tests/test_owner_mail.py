@@ -80,8 +80,8 @@ def content(m: email.message.EmailMessage) -> str:
 def test_every_owner_gets_one_mail_with_their_communities_and_a_rerun_sends_nothing(
         built, tmp_path, smtp_factory, test_ca):
     """STARTTLS verified against the CA of ca_path, with a login; check mode first."""
-    server = smtp_factory(ca=test_ca, login=LOGIN)
-    mail = mail_options(server, user=LOGIN[0], password=LOGIN[1], ca_path=str(test_ca.ca))
+    server = smtp_factory(tls=test_ca.server, login=LOGIN)
+    mail = mail_options(server, user=LOGIN[0], password=LOGIN[1], ca_path=str(test_ca.cert))
 
     run, dest = send(tmp_path, mail, check=True)
     assert run.rc == 0, run.stdout + run.stderr
@@ -213,13 +213,13 @@ def test_a_server_that_cannot_be_used_fails_with_one_line_and_the_messages_are_w
     """No CA for the server's certificate, a wrong password, nothing listening, no STARTTLS
     offered: each fails the task with one line naming host:port; nothing is sent or recorded,
     the messages are written all the same. Options that cannot work fail before anything."""
-    tls_server = smtp_factory(ca=test_ca, login=LOGIN)
+    tls_server = smtp_factory(tls=test_ca.server, login=LOGIN)
     plain = smtp_factory()
     cases = [
         (mail_options(tls_server, user=LOGIN[0], password=LOGIN[1]),
-         f"SMTP server {tls_server.address}: TLS handshake failed: invalid peer certificate: UnknownIssuer "
-         "(give the CA in ca_path, or validate_certs: false)"),
-        (mail_options(tls_server, user=LOGIN[0], password="wrong", ca_path=str(test_ca.ca)),
+         f"SMTP server {tls_server.address}: TLS handshake failed: the server's certificate was refused "
+         "(UnknownIssuer): give the CA that signed it with ca_path, or set validate_certs false"),
+        (mail_options(tls_server, user=LOGIN[0], password="wrong", ca_path=str(test_ca.cert)),
          f"SMTP server {tls_server.address}: refused the login of {LOGIN[0]}: 535 5.7.8 Authentication credentials invalid"),
         (mail_options(plain, port=(closed := free_port())),
          f"SMTP server 127.0.0.1:{closed}: cannot connect (Connection refused (os error 111))"),

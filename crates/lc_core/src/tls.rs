@@ -58,14 +58,23 @@ pub fn server_name(host: &str) -> Result<ServerName<'static>, Error> {
     .map_err(|e| Error::invalid(format!("{host:?} is not a host name for TLS: {e}")))
 }
 
-/// A TLS error as a person reads it: an untrusted certificate says which option helps.
+/// A refused server certificate, said the same way by every module: why, and which options
+/// help. `None` when `error_text` is not about the certificate.
+pub fn certificate_refused(error_text: &str) -> Option<String> {
+    error_text
+        .split_once("invalid peer certificate: ")
+        .map(|(_, why)| {
+            format!(
+                "the server's certificate was refused ({why}): give the CA that signed it with \
+                 ca_path, or set validate_certs false"
+            )
+        })
+}
+
+/// A TLS error as a person reads it (see [`certificate_refused`]).
 pub fn describe(e: &std::io::Error) -> String {
     let text = e.to_string();
-    if text.contains("UnknownIssuer") || text.contains("invalid peer certificate") {
-        format!("{text} (give the CA in ca_path, or validate_certs: false)")
-    } else {
-        text
-    }
+    certificate_refused(&text).unwrap_or(text)
 }
 
 /// validate_certs false: any certificate is taken (signatures are still checked).
@@ -122,5 +131,10 @@ mod tests {
         assert!(client_config(false, Some(p)).is_ok());
         assert!(client_config(true, None).is_ok());
         assert!(server_name("127.0.0.1").is_ok() && server_name("smtp.example.com").is_ok());
+        assert_eq!(
+            certificate_refused("invalid peer certificate: UnknownIssuer").as_deref(),
+            Some("the server's certificate was refused (UnknownIssuer): give the CA that signed it with ca_path, or set validate_certs false")
+        );
+        assert_eq!(certificate_refused("connection reset"), None);
     }
 }

@@ -355,7 +355,10 @@ mod tests {
         let words = encoded_words(&s);
         assert!(words.len() > 1);
         for w in &words {
-            assert!(w.len() <= 75 && w.starts_with("=?UTF-8?B?") && w.ends_with("?="), "{w}");
+            assert!(
+                w.len() <= 75 && w.starts_with("=?UTF-8?B?") && w.ends_with("?="),
+                "{w}"
+            );
         }
         assert!(subject_header(&s).lines().all(|l| l.len() <= 78));
         assert_eq!(

@@ -311,11 +311,8 @@ fn transport_message(t: &ureq::Transport) -> String {
     let text = t.to_string();
     if text.contains("timed out") || text.contains("Timeout") || text.contains("WouldBlock") {
         "no answer within the timeout".to_string()
-    } else if let Some((_, why)) = text.split_once("invalid peer certificate: ") {
-        format!(
-            "the server's certificate was refused ({why}): give the CA that signed it with \
-             ca_path, or set validate_certs false"
-        )
+    } else if let Some(refused) = lc_core::tls::certificate_refused(&text) {
+        refused
     } else {
         text
     }
