@@ -491,7 +491,9 @@ class SmtpServer:
     """A real SMTP server (aiosmtpd) on a free loopback port, in a thread of its own. It keeps
     each message it accepts as (envelope sender, recipients, bytes as received); ``refuse`` are
     recipients it answers 550; with ``tls`` (certificate, key) it offers STARTTLS and requires
-    it; with ``login`` (user, password) it requires AUTH over TLS."""
+    it; with ``login`` (user, password) it requires AUTH over TLS. Once ``close_after`` messages
+    are accepted (an attribute; None: never), it answers the next DATA with 421, a server ending
+    the session."""
 
     def __init__(self, tls: tuple[Path, Path] | None = None, login: tuple[str, str] | None = None,
                  refuse: tuple[str, ...] = ()):
@@ -501,6 +503,7 @@ class SmtpServer:
         from aiosmtpd.smtp import AuthResult, LoginPassword
 
         self.received: list[tuple[str, list[str], bytes]] = []
+        self.close_after: int | None = None
         self.port = free_port()
         self.host = "127.0.0.1"
         refused = {a.lower() for a in refuse}
@@ -514,6 +517,8 @@ class SmtpServer:
                 return "250 2.1.5 OK"
 
             async def handle_DATA(self, smtp, session, envelope):
+                if server.close_after is not None and len(server.received) >= server.close_after:
+                    return "421 4.3.2 Service shutting down"
                 server.received.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
                 return "250 2.0.0 queued"
 

@@ -16,7 +16,7 @@ import re
 import time
 from pathlib import Path
 
-from conftest import REPO, SmtpServer, free_port, play, run_playbook
+from conftest import REPO, SmtpServer, TlsRelay, free_port, play, run_playbook
 from test_recover import sites  # noqa: F401  (the fixture)
 
 TEMPLATE = REPO / "playbooks" / "templates" / "owner-message.txt.j2"
@@ -206,6 +206,45 @@ def test_a_refused_recipient_is_reported_and_the_others_still_go(built, tmp_path
     assert [x["to"] for x in r["mail"]["refused"]] == ["dana.fox@example.com"]
     assert sorted(x["to"] for x in r["mail"]["already_sent"]) == ["carl@example.com", "zoe@example.com"]
     assert len(server.received) == 2
+
+
+def test_implicit_tls(built, tmp_path, smtp_factory, test_ca):
+    """tls implicit: TLS from the first byte (a TLS relay of the test's CA in front of the SMTP
+    server), verified through ca_path."""
+    server = smtp_factory()
+    with TlsRelay(*test_ca.server, backend=server.port) as relay:
+        port = int(relay.url.rsplit(":", 1)[1])
+        run, dest = send(tmp_path, mail_options(server, port=port, tls="implicit", ca_path=str(test_ca.cert)))
+    r = run.task(TASK)
+    assert (r["changed"], r["failed"]) == (True, False), r
+    assert r["msg"].endswith(f"mailed 3 of 5 owners' messages through 127.0.0.1:{port} (implicit); "
+                             "2 not mailable (no e-mail address)"), r["msg"]
+    assert sorted(rcpts[0] for _s, rcpts, _raw in server.received) == sorted(EXPECTED)
+
+
+def test_a_session_cut_off_part_way_keeps_what_was_sent_and_the_rerun_sends_the_rest(
+        built, tmp_path, smtp_factory):
+    """The server accepts one message, then answers 421 and ends the session: the task fails
+    with one line, the record holds the one sent, and the rerun sends only the other two."""
+    server = smtp_factory()
+    server.close_after = 1
+    mail = mail_options(server, tls="none")
+    run, dest = send(tmp_path, mail)
+    r = run.task(TASK)
+    assert (run.rc, r["failed"], r["mail"]["failed"]) == (2, True, True), r
+    assert r["msg"] == (f"wrote 5 of 5 owners' messages (5 communities) in {dest}; mailed 1 of 5 owners' messages, "
+                        f"then stopped: SMTP server {server.address}: closed the session: 421 4.3.2 Service shutting "
+                        f"down; 2 not sent (a rerun sends them; those sent are in {dest / RECORD})")
+    assert [rcpts[0] for _s, rcpts, _raw in server.received] == ["carl@example.com"]
+    assert [s["to"] for s in json.loads((dest / RECORD).read_text())["sent"]] == ["carl@example.com"]
+
+    server.close_after = None
+    again, _ = send(tmp_path, mail)
+    r = again.task(TASK)
+    assert (r["changed"], r["failed"]) == (True, False), r
+    assert sorted(s["to"] for s in r["mail"]["sent"]) == ["dana.fox@example.com", "zoe@example.com"]
+    assert [s["to"] for s in r["mail"]["already_sent"]] == ["carl@example.com"]
+    assert sorted(rcpts[0] for _s, rcpts, _raw in server.received) == sorted(EXPECTED)
 
 
 def test_a_server_that_cannot_be_used_fails_with_one_line_and_the_messages_are_written(
