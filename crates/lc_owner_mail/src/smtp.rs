@@ -431,3 +431,132 @@ fn describe_io(e: &std::io::Error, timeout: Duration) -> String {
         e.to_string()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{BufRead, BufReader};
+    use std::net::TcpListener;
+
+    /// A scripted relay on loopback: answers each command as a plain SMTP server would, refuses
+    /// RCPT for `refuse`, and returns every line it read.
+    fn relay(refuse: &'static str) -> (u16, std::thread::JoinHandle<Vec<String>>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let handle = std::thread::spawn(move || {
+            let (sock, _) = listener.accept().unwrap();
+            sock.set_read_timeout(Some(Duration::from_secs(10)))
+                .unwrap();
+            let mut w = sock.try_clone().unwrap();
+            let mut r = BufReader::new(sock);
+            let mut seen = Vec::new();
+            w.write_all(b"220 relay ready\r\n").unwrap();
+            let mut in_data = false;
+            loop {
+                let mut line = String::new();
+                if r.read_line(&mut line).unwrap() == 0 {
+                    return seen;
+                }
+                let line = line.trim_end_matches("\r\n").to_string();
+                seen.push(line.clone());
+                let answer: &[u8] = if in_data {
+                    if line == "." {
+                        in_data = false;
+                        b"250 2.0.0 queued\r\n"
+                    } else {
+                        continue;
+                    }
+                } else if line.starts_with("EHLO") {
+                    b"250-relay\r\n250-SIZE 1000000\r\n250 8BITMIME\r\n"
+                } else if line.starts_with("RCPT") && line.contains(refuse) {
+                    b"550 5.1.1 no such user\r\n"
+                } else if line == "DATA" {
+                    in_data = true;
+                    b"354 go ahead\r\n"
+                } else if line == "QUIT" {
+                    w.write_all(b"221 bye\r\n").unwrap();
+                    return seen;
+                } else {
+                    b"250 OK\r\n"
+                };
+                w.write_all(answer).unwrap();
+            }
+        });
+        (port, handle)
+    }
+
+    #[test]
+    fn a_plain_session_sends_stuffed_data_and_goes_on_after_a_refused_recipient() {
+        let (port, server) = relay("bad@example.com");
+        let settings = Settings {
+            host: "127.0.0.1",
+            port,
+            security: Security::None,
+            tls: lc_core::tls::client_config(true, None).unwrap(),
+            timeout: Duration::from_secs(5),
+            helo: "controller.example.com",
+            login: None,
+        };
+        let mut s = Session::open(&settings).unwrap();
+        assert_eq!(s.extensions, ["SIZE 1000000", "8BITMIME"]);
+        let refused = s
+            .send("a@example.com", "bad@example.com", b"x\r\n.\r\n")
+            .unwrap();
+        assert_eq!(refused.unwrap_err().text(), "550 5.1.1 no such user");
+        let data = crate::message::dot_stuffed("Subject: s\r\n\r\n.hidden line\r\nend\r\n");
+        let ok = s.send("a@example.com", "ann@example.com", &data).unwrap();
+        assert_eq!(ok.unwrap().text(), "250 2.0.0 queued");
+        s.quit();
+        let seen = server.join().unwrap();
+        assert_eq!(
+            seen,
+            [
+                "EHLO controller.example.com",
+                "MAIL FROM:<a@example.com>",
+                "RCPT TO:<bad@example.com>",
+                "RSET",
+                "MAIL FROM:<a@example.com>",
+                "RCPT TO:<ann@example.com>",
+                "DATA",
+                "Subject: s",
+                "",
+                "..hidden line",
+                "end",
+                ".",
+                "QUIT",
+            ]
+        );
+    }
+
+    #[test]
+    fn starttls_not_offered_and_a_closed_port_are_one_line_naming_the_server() {
+        let (port, server) = relay("-");
+        let mut settings = Settings {
+            host: "127.0.0.1",
+            port,
+            security: Security::StartTls,
+            tls: lc_core::tls::client_config(true, None).unwrap(),
+            timeout: Duration::from_secs(5),
+            helo: "h",
+            login: None,
+        };
+        let e = Session::open(&settings).err().unwrap();
+        assert_eq!(
+            e.0,
+            format!("SMTP server 127.0.0.1:{port}: does not offer STARTTLS (tls: starttls); use tls: implicit for a TLS port, or none")
+        );
+        drop(server);
+        let closed = TcpListener::bind("127.0.0.1:0").unwrap();
+        settings.port = closed.local_addr().unwrap().port();
+        drop(closed);
+        let e = Session::open(&settings).err().unwrap();
+        assert!(
+            e.0.starts_with(&format!(
+                "SMTP server 127.0.0.1:{}: cannot connect (",
+                settings.port
+            )),
+            "{}",
+            e.0
+        );
+    }
+}
