@@ -20,6 +20,10 @@
   stand-in laid out with ``lc-sim ihs new`` in a temporary folder, started and stopped with
   ``lc-sim ihs start/stop``; ``get(path, source=...)`` and ``wait_for(...)`` make real HTTP requests
   from a chosen loopback address.
+- :class:`SmtpServer` (``smtp_factory``): a real SMTP server (aiosmtpd) on a loopback port that
+  keeps every message it accepts, optionally with STARTTLS (a certificate of ``test_ca``, the
+  session's :class:`TestCA`), a required login, and recipients it refuses; stopped after the
+  test, nothing left listening.
 """
 from __future__ import annotations
 
@@ -472,3 +476,88 @@ def cell_factory(built, tmp_path):
 def cell(cell_factory) -> Cell:
     """A cell of 200 communities (every application of HCL Connections 8)."""
     return cell_factory("cell", "--communities", 200)
+
+
+@pytest.fixture(scope="session")
+def test_ca(tmp_path_factory) -> TestCA:
+    """A :class:`TestCA` for the session; ``test_ca.server`` is the (cert, key) it issued for
+    127.0.0.1."""
+    ca = TestCA(tmp_path_factory.mktemp("ca"))
+    ca.server = ca.issue("server", "127.0.0.1")
+    return ca
+
+
+class SmtpServer:
+    """A real SMTP server (aiosmtpd) on a free loopback port, in a thread of its own. It keeps
+    each message it accepts as (envelope sender, recipients, bytes as received); ``refuse`` are
+    recipients it answers 550; with ``tls`` (certificate, key) it offers STARTTLS and requires
+    it; with ``login`` (user, password) it requires AUTH over TLS. Once ``close_after`` messages
+    are accepted (an attribute; None: never), it answers the next DATA with 421, a server ending
+    the session."""
+
+    def __init__(self, tls: tuple[Path, Path] | None = None, login: tuple[str, str] | None = None,
+                 refuse: tuple[str, ...] = ()):
+        import ssl
+
+        from aiosmtpd.controller import Controller
+        from aiosmtpd.smtp import AuthResult, LoginPassword
+
+        self.received: list[tuple[str, list[str], bytes]] = []
+        self.close_after: int | None = None
+        self.port = free_port()
+        self.host = "127.0.0.1"
+        refused = {a.lower() for a in refuse}
+        server = self
+
+        class Handler:
+            async def handle_RCPT(self, smtp, session, envelope, address, rcpt_options):
+                if address.lower() in refused:
+                    return f"550 5.1.1 <{address}>: no such user here"
+                envelope.rcpt_tos.append(address)
+                return "250 2.1.5 OK"
+
+            async def handle_DATA(self, smtp, session, envelope):
+                if server.close_after is not None and len(server.received) >= server.close_after:
+                    return "421 4.3.2 Service shutting down"
+                server.received.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
+                return "250 2.0.0 queued"
+
+        def authenticator(smtp, session, envelope, mechanism, auth_data):
+            ok = (isinstance(auth_data, LoginPassword) and login is not None
+                  and (auth_data.login, auth_data.password) == (login[0].encode(), login[1].encode()))
+            return AuthResult(success=ok, handled=False)
+
+        params: dict = {}
+        if tls is not None:
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(*tls)
+            params.update(tls_context=context, require_starttls=True)
+        if login is not None:
+            params.update(authenticator=authenticator, auth_required=True, auth_require_tls=True)
+        self.controller = Controller(Handler(), hostname=self.host, port=self.port, ready_timeout=10, **params)
+        self.controller.start()
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    def stop(self) -> None:
+        self.controller.stop()
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.settimeout(2)
+            assert s.connect_ex((self.host, self.port)) != 0, f"something still listens on {self.address}"
+
+
+@pytest.fixture
+def smtp_factory():
+    """Starts SMTP servers (``smtp_factory(ca=..., login=..., refuse=...)``); stops them all."""
+    servers: list[SmtpServer] = []
+
+    def make(**kwargs) -> SmtpServer:
+        server = SmtpServer(**kwargs)
+        servers.append(server)
+        return server
+
+    yield make
+    for server in servers:
+        server.stop()

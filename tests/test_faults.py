@@ -401,6 +401,59 @@ def test_a_failed_restart_a_raising_call_a_full_disk_and_a_hang_then_the_rerun_k
                 assert password not in p.read_bytes(), f"the password is in {p}"
 
 
+def test_the_atom_api_and_smtp_passwords_are_in_no_output_file_or_process(sites, tmp_path, smtp_factory, test_ca):
+    """recover.yml with the owners looked up in the Atom API (lc_owner_api_password, which
+    lc-sim's API checks: the cell's admin password) and their messages mailed over STARTTLS with
+    a login (lc_owner_mail.password), with -vvv and ANSIBLE_KEEP_REMOTE_FILES=1, the process list
+    polled throughout: neither password is in the output, the results, a process's arguments
+    or environment, the report folder or any file left in the temporary folders; the kept
+    arguments files of both modules hold the mask instead."""
+    from test_owners_api import AtomApi
+
+    site = sites.make("owner-secrets")
+    smtp_password = "smtp-Pw-" + os.urandom(6).hex()
+    server = smtp_factory(tls=test_ca.server, login=("cnx-mailer", smtp_password))
+    keep = site.base / "ansible"
+    env = {"ANSIBLE_KEEP_REMOTE_FILES": "1", "ANSIBLE_REMOTE_TMP": str(keep / "remote"),
+           "ANSIBLE_LOCAL_TEMP": str(keep / "local")}
+    api = AtomApi(site.cell)
+    # The secrets come from a file, as from a vault (-e on the command line would show them).
+    secrets = site.base / "secrets.json"
+    secrets.write_text(json.dumps({
+        "lc_owner_lookup": "api", "lc_owner_api_url": api.url, "lc_owner_api_user": site.cell.user,
+        "lc_owner_api_password": site.cell.password,
+        "lc_owner_mail": {"host": "127.0.0.1", "port": server.port, "from": "cnx-admins@example.com",
+                          "user": "cnx-mailer", "password": smtp_password, "ca_path": str(test_ca.cert), "timeout": 5}}))
+    secrets.chmod(0o600)
+    try:
+        with ProcessWatch(site.base) as watch:
+            run = site.run(tmp_path, args=["-vvv", "-e", f"@{secrets}"], env=env)
+    finally:
+        api.close()
+    assert run.rc == 0, out(run)
+    looked = run.task("Look up every owner of the communities to contact (Communities Atom API)")
+    assert looked["unresolved"] == [], looked
+    mailed = run.task("Write one message per owner of the communities to contact")["mail"]
+    assert mailed["sent"] and len(server.received) == len(mailed["sent"]), mailed
+    assert watch.seen > 50, watch.seen
+    kept_args = [p for p in (keep / "remote").rglob("args") if p.is_file()]
+    for option in (b'"concurrency"', b'"record"'):  # lc_owners' and lc_owner_mail's arguments
+        found = [p.read_bytes() for p in kept_args if option in p.read_bytes()]
+        assert found and all(b'"password":"VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"' in f for f in found), option
+    inputs = {site.inventory, secrets, site.cell.root / "cell.json",
+              site.cell.root / "profiles" / "Dmgr01" / "properties" / "soap.client.props"}
+    assert site.cell.password in secrets.read_text() and smtp_password in secrets.read_text()
+    for secret in (site.cell.password, smtp_password):
+        raw = secret.encode()
+        assert raw not in (run.stdout + run.stderr).encode(), "printed"
+        assert raw not in json.dumps(run.results).encode(), "returned"
+        assert not [line for line in watch.lines if secret in line], "in a process's arguments or environment"
+        for folder in (keep, site.base, tmp_path, Path.home() / ".ansible" / "tmp"):
+            for p in folder.rglob("*"):
+                if p.is_file() and not p.is_symlink() and p not in inputs and p.stat().st_mtime >= watch.started:
+                    assert raw not in p.read_bytes(), f"a password is in {p}"
+
+
 def test_dmgr_down_at_the_orphans_step_then_the_rerun_deletes_them(sites, tmp_path):
     """With lc_orphan_action delete, the orphans step is a wsadmin step too: the Deployment
     Manager goes down just before it (after the run's six other launches). The run stops there

@@ -14,7 +14,7 @@ import pytest
 from conftest import VENV_BIN, ansible_env, binary
 
 MODULES = ["ihs_maintenance", "lc_scheduler", "lc_queue", "lc_export", "lc_sync_report", "lc_orphan",
-           "lc_resync", "lc_owners"]
+           "lc_resync", "lc_owners", "lc_owner_mail"]
 
 
 def readelf(*args: str | Path) -> str:
@@ -47,9 +47,9 @@ def test_the_binary_needs_no_interpreter_and_no_shared_library(built, module):
 
 # The modules that resolve host names themselves: ihs_maintenance (Listen addresses and allow_from
 # names, to choose and check the address it proves maintenance from) and lc_owners (the host of the
-# Communities URL). A static glibc resolves them through /etc/hosts and DNS, which it has built in,
+# Communities URL) and lc_owner_mail (the SMTP server's). A static glibc resolves them through /etc/hosts and DNS, which it has built in,
 # not through NSS modules it would have to load (LDAP, SSSD): README "Supported targets".
-RESOLVE_HOSTS = {"ihs_maintenance", "lc_owners"}
+RESOLVE_HOSTS = {"ihs_maintenance", "lc_owners", "lc_owner_mail"}
 
 
 @pytest.mark.parametrize("module", MODULES)

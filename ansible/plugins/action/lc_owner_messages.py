@@ -9,6 +9,12 @@ recovery's messages. See plugins/modules/lc_owner_messages.yml for the options a
 Which owners: a community's ``owners`` (connections.dr.lc_owners, each with name, email, user_id)
 when it has them, else its creator (``created_by``, the name fetchCommById prints).
 
+With ``mail`` (the SMTP server and sender), the same task then sends each owner's message with
+the binary module connections.dr.lc_owner_mail, run on the controller (the task must run there:
+``delegate_to: localhost``), which keeps ``mail-sent.json`` in ``dest``: what the server accepted,
+by recipient and SHA-256 of the message, so that a rerun mails no one twice. That file is neither
+a message nor stale.
+
 The template is given ``owner`` (name, email, user_id, address, email_hidden), ``communities``
 (that owner's communities, sorted by name) and the task's variables. A template that names
 ``item`` and neither ``owner`` nor ``communities`` is a per-community template (the form of
@@ -36,7 +42,12 @@ except ImportError:  # pragma: no cover - ansible-core 2.17, 2.18
     def trust_as_template(value):
         return value
 
-ARGS = {"communities", "template", "dest", "mode"}
+ARGS = {"communities", "template", "dest", "mode", "mail"}
+# The keys of ``mail``: connections.dr.lc_owner_mail's options but the messages and the record.
+MAIL_KEYS = {"host", "port", "tls", "from", "user", "password", "validate_certs", "ca_path", "timeout",
+             "subject", "helo"}
+# What lc_owner_mail keeps in dest: the messages the server accepted (not a message, never stale).
+MAIL_RECORD = "mail-sent.json"
 SAFE = re.compile(r"[^A-Za-z0-9._@+-]+")
 # What separates the parts of a per-community template in one owner's message.
 PART_SEPARATOR = "\n" + "-" * 72 + "\n\n"
@@ -144,6 +155,7 @@ class ActionModule(ActionBase):
             except AnsibleError as e:
                 raise AnsibleActionFail(f"template: {to_text(e)}")
             dest = args["dest"]
+            mail = self._mail_options(args.get("mail"))
 
             groups = group_by_owner(communities)
             names = file_names([owner for owner, _communities in groups])
@@ -181,9 +193,73 @@ class ActionModule(ActionBase):
                      + (f", {'would remove' if self._task.check_mode else 'removed'} {len(removed)} of an earlier recovery"
                         if removed else "")),
             )
+            if mail:
+                self._send(result, mail, dest, planned, messages, task_vars)
         except AnsibleActionFail as e:
             result.update(failed=True, msg=to_text(e))
         return result
+
+    def _mail_options(self, mail) -> dict:
+        """``mail``'s options for lc_owner_mail, or {} when no mail is to be sent (not given, or
+        empty). Empty values stand for options not given, as the role's defaults write them."""
+        if mail in (None, "", {}):
+            return {}
+        if not isinstance(mail, dict):
+            raise AnsibleActionFail("mail must be a dict (host, from, ...), or empty to only write the messages")
+        unknown = sorted(set(mail) - MAIL_KEYS)
+        if unknown:
+            raise AnsibleActionFail(f"mail: unknown keys {', '.join(unknown)}; known: {', '.join(sorted(MAIL_KEYS))}")
+        options = {k: v for k, v in mail.items() if v not in (None, "")}
+        if not options:
+            return {}
+        for key in ("host", "from"):
+            if not options.get(key):
+                raise AnsibleActionFail(f"mail.{key} is required to send the messages")
+        if self._connection.transport != "local":
+            raise AnsibleActionFail("mail is sent from the controller, where the messages and the record of what "
+                                    "was sent are: run the task with delegate_to: localhost")
+        return options
+
+    def _send(self, result: dict, mail: dict, dest: str, planned: list, messages: list, task_vars: dict) -> None:
+        """Sends the messages with connections.dr.lc_owner_mail on the controller; its result goes
+        in ``mail``, its warnings and message join the task's. A server that cannot be used fails
+        the task with ``mail.failed`` set (the messages are written all the same)."""
+        # Imported here: the collection's loader provides it when Ansible runs the plugin.
+        from ansible_collections.connections.dr.plugins.plugin_utils import platforms
+
+        host = task_vars.get("inventory_hostname", "localhost")
+        binary, failed = platforms.choose_binary(self, "lc_owner_mail", host)
+        if failed:
+            failed.setdefault("msg", "no binary")
+            self._mail_failed(result, {"failed": True}, f"no owner's message was mailed: {failed['msg']}")
+            return
+        module_args = dict(mail, record=os.path.join(dest, MAIL_RECORD), messages=[
+            {"to": plan["owner"]["email"], "name": plan["owner"]["name"], "user_id": plan["owner"]["user_id"],
+             "file": os.path.basename(plan["file"]), "text": text}
+            for plan, text in zip(planned, messages)])
+        try:
+            sent = self._execute_module(module_name=binary, module_args=module_args, task_vars=task_vars)
+        finally:
+            self._remove_tmp_path(self._connection._shell.tmpdir)
+        result["mail"] = {k: sent[k] for k in ("sent", "already_sent", "refused", "not_mailable", "server", "record")
+                          if k in sent}
+        result["changed"] = bool(result.get("changed") or sent.get("changed"))
+        if sent.get("warnings"):
+            result["warnings"] = list(result.get("warnings", [])) + list(sent["warnings"])
+        text = sent.get("msg", "lc_owner_mail returned no message")
+        if sent.get("failed"):
+            self._mail_failed(result, result["mail"], text)
+        else:
+            result["msg"] = f"{result['msg']}; {text}"
+
+    @staticmethod
+    def _mail_failed(result: dict, mail: dict, why: str) -> None:
+        mail["failed"] = True
+        result["mail"] = mail
+        result["failed"] = True
+        result["msg"] = f"{result['msg']}; {why}"
+        result["warnings"] = list(result.get("warnings", [])) + [
+            f"the owners' messages are written, but not all were mailed: {why}"]
 
     def _render(self, source: str, task_vars: dict, groups) -> list[str]:
         """Every owner's message, rendered by Ansible's templating from the template at source.

@@ -28,22 +28,10 @@ class ActionModule(ActionBase):
         module = self._task.resolved_action.rsplit(".", 1)[-1]
         host = task_vars.get("inventory_hostname", self._play_context.remote_addr)
 
-        # Asked the way the module will run (become included), as the preflight's raw task asks.
-        uname = self._low_level_execute_command(platforms.UNAME)
-        try:
-            if uname["rc"] != 0:
-                raise ValueError(f"uname exited with {uname['rc']}: {(uname['stderr'] or uname['stdout']).strip()}")
-            platform = platforms.parse_uname(uname["stdout"])
-        except ValueError as e:
-            result.update(failed=True, msg=f"{host}: cannot tell the system and architecture ({e}); "
-                                           f"{platforms.COLLECTION}.{module} needs a POSIX host with uname")
+        binary, failed = platforms.choose_binary(self, module, host)
+        if failed:
+            result.update(failed)
             return result
-        problem = platforms.problem(host, platform, module)
-        if problem:
-            result.update(failed=True, msg=problem, platform=platform.suffix)
-            return result
-
-        binary = f"{platforms.COLLECTION}.__bin__.{platforms.binary_name(module, platform)}"
         wrap_async = bool(self._task.async_val) and not self._connection.has_native_async
         result = merge_hash(result, self._execute_module(module_name=binary, module_args=self._task.args,
                                                          task_vars=task_vars, wrap_async=wrap_async))

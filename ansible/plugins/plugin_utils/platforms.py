@@ -93,6 +93,24 @@ def binary_name(module: str, platform: Platform) -> str:
     return f"{module}_{platform.suffix}"
 
 
+def choose_binary(action, module: str, host: str) -> tuple[str, dict]:
+    """The binary of ``module`` for the host an action plugin's task runs on, asked with
+    :data:`UNAME` over the task's connection as it is (become included): ``(FQCN, {})`` to pass
+    to ``_execute_module``, or ``("", result)`` with the failed result that says why not."""
+    uname = action._low_level_execute_command(UNAME)
+    try:
+        if uname["rc"] != 0:
+            raise ValueError(f"uname exited with {uname['rc']}: {(uname['stderr'] or uname['stdout']).strip()}")
+        platform = parse_uname(uname["stdout"])
+    except ValueError as e:
+        return "", {"failed": True, "msg": f"{host}: cannot tell the system and architecture ({e}); "
+                                           f"{COLLECTION}.{module} needs a POSIX host with uname"}
+    why = problem(host, platform, module)
+    if why:
+        return "", {"failed": True, "msg": why, "platform": platform.suffix}
+    return f"{COLLECTION}.__bin__.{binary_name(module, platform)}", {}
+
+
 def problem(host: str, platform: Platform, module: str | None = None) -> str:
     """One line saying why ``host`` cannot run the modules (or ``module``), or '' when it can."""
     built = built_platforms(module)

@@ -3,6 +3,7 @@
 //!
 //! Map of the modules:
 //! - [`protocol`]: the Ansible binary-module protocol: args file in, one JSON object out.
+//! - [`base64`]: standard base64, for credentials and encoded words.
 //! - [`secret`]: [`Secret`], a password that never prints.
 //! - [`error`]: [`Error`] `{ context, kind }`, one line at the module edge.
 //! - [`apps`]: the remote applications and how each is driven.
@@ -14,8 +15,11 @@
 //! - [`export`]: the export XML reader: application, resource count, size and SHA-256 in one pass.
 //! - [`report`]: the HTML sync-report reader: rows found by header text, streamed.
 //! - [`recovery`]: the consolidated facts and outputs: recovery-report.html/.json, owners.csv.
+//! - `tls` (feature `tls`): the TLS client settings of the modules that verify a server
+//!   (`validate_certs`, `ca_path`), rustls with ring.
 
 pub mod apps;
+pub mod base64;
 pub mod error;
 pub mod export;
 pub mod formats;
@@ -25,6 +29,8 @@ pub mod recovery;
 pub mod replay;
 pub mod report;
 pub mod secret;
+#[cfg(feature = "tls")]
+pub mod tls;
 pub mod wsadmin;
 
 pub use error::{Error, ErrorKind, ProcessError, Result};

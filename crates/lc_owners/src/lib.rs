@@ -12,7 +12,7 @@ use lc_core::{ArgSpec, Context, Elem, Error, Module, Opt, Outcome, Secret};
 use quick_xml::events::Event;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Duration;
 
 pub struct Owners;
@@ -100,10 +100,12 @@ impl Module for Owners {
                 ))
                 .with("communities", &o.communities));
         }
-        let auth =
-            o.user.as_ref().zip(o.password.as_ref()).map(|(u, p)| {
-                format!("Basic {}", base64(format!("{u}:{}", p.expose()).as_bytes()))
-            });
+        let auth = o.user.as_ref().zip(o.password.as_ref()).map(|(u, p)| {
+            format!(
+                "Basic {}",
+                lc_core::base64::encode(format!("{u}:{}", p.expose()).as_bytes())
+            )
+        });
         let client = Client {
             agent,
             base,
@@ -213,75 +215,12 @@ pub fn check_url(url: &str) -> Result<String, Error> {
 }
 
 fn agent(o: &Options) -> Result<ureq::Agent, Error> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()
-        .map_err(|e| Error::invalid(format!("TLS: {e}")))?;
-    let config = if !o.validate_certs {
-        builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(NoVerify(provider)))
-            .with_no_client_auth()
-    } else {
-        let mut roots = rustls::RootCertStore::empty();
-        match &o.ca_path {
-            Some(path) => {
-                use rustls_pki_types::pem::PemObject;
-                let certs: Vec<_> = rustls_pki_types::CertificateDer::pem_file_iter(path)
-                    .and_then(|it| it.collect::<Result<Vec<_>, _>>())
-                    .map_err(|e| Error::invalid(format!("ca_path {path}: {e}")))?;
-                let (added, _) = roots.add_parsable_certificates(certs);
-                if added == 0 {
-                    return Err(Error::invalid(format!(
-                        "ca_path {path}: no PEM certificate in it"
-                    )));
-                }
-            }
-            None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
-        }
-        builder.with_root_certificates(roots).with_no_client_auth()
-    };
+    let config = lc_core::tls::client_config(o.validate_certs, o.ca_path.as_deref())?;
     Ok(ureq::AgentBuilder::new()
         .timeout(Duration::from_secs(o.timeout as u64))
-        .tls_config(Arc::new(config))
+        .tls_config(config)
         .redirects(0)
         .build())
-}
-
-/// validate_certs false: any certificate is taken (signatures are still checked).
-#[derive(Debug)]
-struct NoVerify(Arc<rustls::crypto::CryptoProvider>);
-
-impl rustls::client::danger::ServerCertVerifier for NoVerify {
-    fn verify_server_cert(
-        &self,
-        _: &rustls_pki_types::CertificateDer<'_>,
-        _: &[rustls_pki_types::CertificateDer<'_>],
-        _: &rustls_pki_types::ServerName<'_>,
-        _: &[u8],
-        _: rustls_pki_types::UnixTime,
-    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
-        Ok(rustls::client::danger::ServerCertVerified::assertion())
-    }
-    fn verify_tls12_signature(
-        &self,
-        m: &[u8],
-        c: &rustls_pki_types::CertificateDer<'_>,
-        d: &rustls::DigitallySignedStruct,
-    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(m, c, d, &self.0.signature_verification_algorithms)
-    }
-    fn verify_tls13_signature(
-        &self,
-        m: &[u8],
-        c: &rustls_pki_types::CertificateDer<'_>,
-        d: &rustls::DigitallySignedStruct,
-    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(m, c, d, &self.0.signature_verification_algorithms)
-    }
-    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
 }
 
 /// One community's owners, or why they could not be read.
@@ -372,11 +311,8 @@ fn transport_message(t: &ureq::Transport) -> String {
     let text = t.to_string();
     if text.contains("timed out") || text.contains("Timeout") || text.contains("WouldBlock") {
         "no answer within the timeout".to_string()
-    } else if let Some((_, why)) = text.split_once("invalid peer certificate: ") {
-        format!(
-            "the server's certificate was refused ({why}): give the CA that signed it with \
-             ca_path, or set validate_certs false"
-        )
+    } else if let Some(refused) = lc_core::tls::certificate_refused(&text) {
+        refused
     } else {
         text
     }
@@ -482,25 +418,6 @@ fn local(name: &[u8]) -> String {
     s.rsplit(':').next().unwrap_or("").to_string()
 }
 
-/// Standard base64 (RFC 4648) with padding.
-pub fn base64(bytes: &[u8]) -> String {
-    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let n = (u32::from(chunk[0]) << 16)
-            | (u32::from(*chunk.get(1).unwrap_or(&0)) << 8)
-            | u32::from(*chunk.get(2).unwrap_or(&0));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ABC[(n >> (18 - 6 * i)) as usize & 63] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -542,10 +459,7 @@ mod tests {
     }
 
     #[test]
-    fn base64_and_urls() {
-        assert_eq!(base64(b"wasadmin:x"), "d2FzYWRtaW46eA==");
-        assert_eq!(base64(b"abc"), "YWJj");
-        assert_eq!(base64(b"ab"), "YWI=");
+    fn urls() {
         assert_eq!(
             check_url("https://c.example.com/").unwrap(),
             "https://c.example.com"
