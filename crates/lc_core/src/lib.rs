@@ -14,6 +14,8 @@
 //! - [`export`]: the export XML reader: application, resource count, size and SHA-256 in one pass.
 //! - [`report`]: the HTML sync-report reader: rows found by header text, streamed.
 //! - [`recovery`]: the consolidated facts and outputs: recovery-report.html/.json, owners.csv.
+//! - [`verify`]: the follow-up of a recovery: a fresh report against the recovery's, in
+//!   verify-report.html/.json.
 
 pub mod apps;
 pub mod error;
@@ -25,6 +27,7 @@ pub mod recovery;
 pub mod replay;
 pub mod report;
 pub mod secret;
+pub mod verify;
 pub mod wsadmin;
 
 pub use error::{Error, ErrorKind, ProcessError, Result};
