@@ -131,9 +131,10 @@ def followed(built, tmp_path_factory):
         second_toggled = toggle_some(site, 2)
         second = verify(site, tmp / "second", {"lc_verify_reminders": True})
         assert second.rc == 0, out(second)
-        yield Followed(site, baseline, baseline_time, first_toggled, first, first_truth, first_report, first_html, state, status,
-                       status_after_first, controller_before, controller_after_first, second_toggled, second,
-                       site.cell.truth(), json.loads((site.report_dir / "verify" / "verify-report.json").read_text()))
+        yield Followed(site, baseline, baseline_time, first_toggled, first, first_truth, first_report, first_html,
+                       state, status, status_after_first, controller_before, controller_after_first, second_toggled,
+                       second, site.cell.truth(),
+                       json.loads((site.report_dir / "verify" / "verify-report.json").read_text()))
     finally:
         made.close()
 

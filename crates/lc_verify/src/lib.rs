@@ -150,3 +150,98 @@ impl Module for Verify {
             .with("report_json", outputs.json.display().to_string()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lc_core::recovery::{CommunityDetails, Recovery};
+    use lc_core::report::Difference;
+    use std::collections::HashMap;
+
+    fn report(apps: &[&str], uuids: &[&str]) -> Recovery {
+        let apps: Vec<String> = apps.iter().map(|a| a.to_string()).collect();
+        let differences = uuids
+            .iter()
+            .map(|u| Difference {
+                application: apps[0].clone(),
+                community_uuid: u.to_string(),
+                community_name: format!("c {u}"),
+                field: "visibility".into(),
+                communities_value: "public".into(),
+                application_value: "private".into(),
+            })
+            .collect();
+        Recovery::new(
+            &apps,
+            differences,
+            Vec::new(),
+            &HashMap::<String, CommunityDetails>::new(),
+        )
+    }
+
+    fn options(dir: &Path, current: Option<&str>) -> Options {
+        Options {
+            baseline: dir.join("recovery-report.json").display().to_string(),
+            baseline_after_resync: None,
+            current: current.map(|c| dir.join(c).display().to_string()),
+            dest: Some(dir.join("verify").display().to_string()),
+        }
+    }
+
+    const U1: &str = "11111111-0000-4000-8000-000000000001";
+    const U2: &str = "22222222-0000-4000-8000-000000000002";
+
+    #[test]
+    fn check_mode_and_the_read_alone_write_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        report(&["Blog"], &[U1, U2]).write(dir.path()).unwrap();
+        let fresh = dir.path().join("fresh");
+        report(&["Blog"], &[U2]).write(&fresh).unwrap();
+        let read = Verify::run(options(dir.path(), None), &Context::default()).unwrap();
+        assert!(!read.changed);
+        assert!(read.fields["baseline"]["applications"] == serde_json::json!(["Blog"]));
+        let check = Context {
+            check_mode: true,
+            ..Context::default()
+        };
+        let planned = Verify::run(
+            options(dir.path(), Some("fresh/recovery-report.json")),
+            &check,
+        )
+        .unwrap();
+        assert!(planned.changed);
+        assert!(!dir.path().join("verify").exists());
+
+        let done = Verify::run(
+            options(dir.path(), Some("fresh/recovery-report.json")),
+            &Context::default(),
+        )
+        .unwrap();
+        assert!(done.changed);
+        assert_eq!(done.fields["counts"]["in_step"], 1);
+        assert_eq!(done.fields["still_differ"][0]["uuid"], U2);
+        assert!(dir.path().join("verify").join(verify::JSON_FILE).is_file());
+    }
+
+    #[test]
+    fn a_fresh_report_that_misses_an_application_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        report(&["Blog", "Files"], &[U1]).write(dir.path()).unwrap();
+        let fresh = dir.path().join("fresh");
+        report(&["Blog"], &[]).write(&fresh).unwrap();
+        let err = Verify::run(
+            options(dir.path(), Some("fresh/recovery-report.json")),
+            &Context::default(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.one_line(),
+            format!(
+                "the fresh report {} does not cover Files of the recovery report {}: export and report every application it lists",
+                fresh.join("recovery-report.json").display(),
+                dir.path().join("recovery-report.json").display()
+            )
+        );
+        assert!(!dir.path().join("verify").exists());
+    }
+}
