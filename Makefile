@@ -158,8 +158,8 @@ demo: build ## Run recover.yml against a freshly damaged simulated cell (2 IHS s
 	  LC_DEMO_CELL=$(CURDIR)/$(DEMO_CELL) ansible-playbook -i playbooks/inventories/demo playbooks/recover.yml; \
 	  rc=$$?; \
 	  if [ $$rc -eq 0 ]; then \
-	    echo; echo "Days later: the owners of 10 communities toggle the access setting (lc-sim toggle), then verify.yml:"; \
-	    lc-sim tick $(DEMO_CELL) >/dev/null && lc-sim toggle $(DEMO_CELL) --first 10 >/dev/null && \
+	    echo; echo "Days later: the owners of 4 communities toggle the access setting (lc-sim toggle), then verify.yml:"; \
+	    lc-sim tick $(DEMO_CELL) >/dev/null && lc-sim toggle $(DEMO_CELL) --first 4 >/dev/null && \
 	    LC_DEMO_CELL=$(CURDIR)/$(DEMO_CELL) ansible-playbook -i playbooks/inventories/demo playbooks/verify.yml; \
 	    rc=$$?; \
 	  fi; \
