@@ -312,3 +312,31 @@ def test_a_missing_baseline_stops_the_follow_up_with_one_line(built, tmp_path):
         assert not (site.report_dir / "verify").exists()
     finally:
         made.close()
+
+
+def test_what_a_later_restore_puts_out_of_step_appears_since(followed, tmp_path):
+    """Blog is restored again after the recovery (lc-sim damage): the next follow-up lists as
+    appeared exactly the communities and orphans lc-sim now shows that the recovery did not, since
+    this check; together with what still differs, exactly lc-sim's truth; the cell unchanged by it."""
+    f = followed
+    f.site.cell.damage("Blog", backup_age=90)
+    truth = f.site.cell.truth()
+    state = f.site.cell.state_bytes()
+    run = verify(f.site, tmp_path)
+    assert run.rc == 0, out(run)
+    assert f.site.cell.state_bytes() == state
+    report = json.loads((f.site.report_dir / "verify" / "verify-report.json").read_text())
+    recovered = set(uuids(f.recovered["communities_to_contact"]))
+    appeared = [c for c in truth["communities_to_contact"] if c["uuid"] not in recovered]
+    assert appeared, "the second restore put no new community out of step"
+    assert as_truth(report["appeared"]) == contacts(appeared)
+    assert {c["since"] for c in report["appeared"]} == {report["checked"]}
+    assert as_truth(report["still_differ"] + report["appeared"]) == contacts(truth["communities_to_contact"])
+    key = lambda o: (o["application"], o["object_id"])  # noqa: E731
+    old = {key(o) for o in f.recovered["orphans"]}
+    assert sorted(key(o) for o in report["orphans_appeared"]) == sorted(key(o) for o in truth["orphans"]
+                                                                        if key(o) not in old)
+    assert sorted(key(o) for o in report["orphans_remaining"] + report["orphans_appeared"]) == \
+        sorted(key(o) for o in truth["orphans"])
+    summary = run.task(SUMMARY)["msg"]
+    assert summary[1].endswith(f"{len(appeared)} appeared since the recovery"), summary
