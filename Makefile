@@ -8,7 +8,7 @@ SHELL := /bin/bash
 VENV       := .venv
 PY         := $(VENV)/bin/python
 STAMP      := build/stamps
-MODULES    := ihs_maintenance lc_scheduler lc_queue lc_export lc_sync_report lc_orphan lc_resync lc_owners lc_owner_mail
+MODULES    := ihs_maintenance lc_scheduler lc_queue lc_export lc_sync_report lc_orphan lc_resync lc_owners lc_owner_mail lc_verify
 APT_PKGS   := apache2 openssl jython curl chromium time
 # Where cargo writes every binary (modules, lc-sim, lc-bench): .cargo/config.toml builds for this
 # explicit target, statically linked. PLATFORM is how the collection names that build's binaries
@@ -154,7 +154,7 @@ fmt: ## Format the Rust code.
 DEMO_DIR   := demo
 DEMO_CELL  := $(DEMO_DIR)/cell
 
-demo: build ## Run recover.yml against a freshly damaged simulated cell (2 IHS stand-ins); print the report.
+demo: build ## Run recover.yml against a freshly damaged simulated cell (2 IHS stand-ins), then some owners' toggles and verify.yml; print the reports.
 	@if [ -f $(DEMO_CELL)/cell.json ]; then lc-sim ihs stop $(DEMO_CELL) || true; fi
 	@rm -rf $(DEMO_DIR) && mkdir -p $(DEMO_DIR) && chmod 755 $(DEMO_DIR)
 	@lc-sim init $(DEMO_CELL) --communities 500 --ihs 2 >/dev/null
@@ -162,10 +162,18 @@ demo: build ## Run recover.yml against a freshly damaged simulated cell (2 IHS s
 	@lc-sim ihs start $(DEMO_CELL)
 	@trap 'lc-sim ihs stop $(DEMO_CELL)' INT TERM; \
 	  LC_DEMO_CELL=$(CURDIR)/$(DEMO_CELL) ansible-playbook -i playbooks/inventories/demo playbooks/recover.yml; \
-	  rc=$$?; lc-sim ihs stop $(DEMO_CELL); \
+	  rc=$$?; \
+	  if [ $$rc -eq 0 ]; then \
+	    echo; echo "Days later: the owners of 4 communities toggle the access setting (lc-sim toggle), then verify.yml:"; \
+	    lc-sim tick $(DEMO_CELL) >/dev/null && lc-sim toggle $(DEMO_CELL) --first 4 >/dev/null && \
+	    LC_DEMO_CELL=$(CURDIR)/$(DEMO_CELL) ansible-playbook -i playbooks/inventories/demo playbooks/verify.yml; \
+	    rc=$$?; \
+	  fi; \
+	  lc-sim ihs stop $(DEMO_CELL); \
 	  if [ $$rc -eq 0 ]; then \
 	    echo; echo "Report: $(CURDIR)/$(DEMO_DIR)/recovery-report/recovery-report.html"; \
 	    echo "Owners: $(CURDIR)/$(DEMO_DIR)/recovery-report/owners.csv"; \
+	    echo "Follow-up: $(CURDIR)/$(DEMO_DIR)/recovery-report/verify/verify-report.html"; \
 	  fi; exit $$rc
 
 bench: build ## Measure speed and memory against the alternatives, side by side (~15 min; see BENCHMARKS.md).

@@ -6,7 +6,8 @@
 - recover.yml's preflight refuses such a host by name before anything changes.
 - The tarball of ``ansible-galaxy collection build``, installed into an empty collections path,
   lists its modules without a warning, and its playbook ``connections.dr.recover`` recovers
-  the demo cell, run by its name or imported by a user's own playbook.
+  the demo cell, run by its name or imported by a user's own playbook; ``connections.dr.verify``
+  then follows the recovery up.
 """
 from __future__ import annotations
 
@@ -17,15 +18,15 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, VENV_BIN, Cell, ansible_env, play, run_playbook
+from conftest import REPO, VENV_BIN, Cell, ansible_env, lc_sim, play, run_playbook
 from test_ihs_maintenance import task as ihs_task
 from test_recover import (DEMO_INVENTORY, FAILED, SUMMARY, TASK, Sites, assert_queue_cleared,
                           assert_reports_match_truth, assert_scheduler_paused_then_resumed,
-                          assert_site_open, by_host, out)
+                          assert_site_open, by_host, contacts, out)
 
 # The binary modules (one native binary each, per platform) and every module ansible-doc lists.
 MODULES = ["ihs_maintenance", "lc_export", "lc_orphan", "lc_owner_mail", "lc_owners", "lc_queue", "lc_resync",
-           "lc_scheduler", "lc_sync_report"]
+           "lc_scheduler", "lc_sync_report", "lc_verify"]
 LISTED = sorted(MODULES + ["lc_owner_messages"])
 AIX = "is AIX 7.2 (powerpc)"
 
@@ -225,6 +226,7 @@ def installed(built, tmp_path_factory) -> dict:
                    check=True, capture_output=True, env=env)
     root = path / "ansible_collections" / "connections" / "dr"
     assert (root / "playbooks" / "recover.yml").is_file()
+    assert (root / "playbooks" / "verify.yml").is_file()
     assert not (root / "playbooks" / "inventories" / "demo").exists()
     assert sorted(p.name for p in (root / "plugins" / "modules" / "__bin__").iterdir()) == \
         [f"{m}_linux_x86_64" for m in MODULES]
@@ -243,7 +245,8 @@ def test_the_installed_collection_lists_its_modules_without_a_warning(installed)
 
 def test_the_installed_playbook_recovers_the_demo_cell_by_its_name(installed, sites, tmp_path):
     """``ansible-playbook connections.dr.recover -i <demo inventory>`` from the installed
-    collection: the same recovery as playbooks/recover.yml of the checkout."""
+    collection: the same recovery as playbooks/recover.yml of the checkout. Then two owners
+    toggle, and ``connections.dr.verify`` lists exactly what the cell still shows out of step."""
     site = sites.make("fqcn", "communities")
     before = site.truth
     run = run_playbook("connections.dr.recover", tmp_path, inventory=str(DEMO_INVENTORY),
@@ -255,6 +258,18 @@ def test_the_installed_playbook_recovers_the_demo_cell_by_its_name(installed, si
     assert_reports_match_truth(site, before)
     assert_site_open(site)
     assert run.task(SUMMARY)["msg"][0].startswith("DONE: restore of communities")
+
+    lc_sim("toggle", site.cell.root, "--first", "2")
+    state = site.cell.state_bytes()
+    followed = run_playbook("connections.dr.verify", tmp_path / "verify", inventory=str(DEMO_INVENTORY),
+                            env={"ANSIBLE_CONFIG": installed["ANSIBLE_CONFIG"], "LC_DEMO_CELL": str(site.cell.root)})
+    assert followed.rc == 0, out(followed)
+    report = json.loads((site.report_dir / "verify" / "verify-report.json").read_text())
+    still = [{k: c[k] for k in ("uuid", "name", "created_by", "applications", "fields")} for c in report["still_differ"]]
+    assert contacts(still) == contacts(site.cell.truth()["communities_to_contact"])
+    assert report["counts"]["in_step"] == 2
+    assert followed.task("Summarize the follow-up")["msg"][0].startswith("DONE: follow-up of the recovery report")
+    assert site.cell.state_bytes() == state
 
 
 def test_a_users_playbook_imports_the_runbook(installed, sites, tmp_path):

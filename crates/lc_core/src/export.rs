@@ -1237,7 +1237,8 @@ fn is_blank(text: &[u8]) -> bool {
     text.iter().all(|b| b.is_ascii_whitespace()) || text == "\u{feff}".as_bytes()
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// Lower-case hexadecimal digits of `bytes` (how SHA-256 sums are shown).
+pub(crate) fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(bytes.len() * 2);
     for b in bytes {

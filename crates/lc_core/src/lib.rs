@@ -17,6 +17,8 @@
 //! - [`recovery`]: the consolidated facts and outputs: recovery-report.html/.json, owners.csv.
 //! - `tls` (feature `tls`): the TLS client settings of the modules that verify a server
 //!   (`validate_certs`, `ca_path`), rustls with ring.
+//! - [`verify`]: the follow-up of a recovery: a fresh report against the recovery's, in
+//!   verify-report.html/.json.
 
 pub mod apps;
 pub mod base64;
@@ -31,6 +33,7 @@ pub mod report;
 pub mod secret;
 #[cfg(feature = "tls")]
 pub mod tls;
+pub mod verify;
 pub mod wsadmin;
 
 pub use error::{Error, ErrorKind, ProcessError, Result};

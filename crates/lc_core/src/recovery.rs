@@ -28,6 +28,9 @@ pub const CSV_FILE: &str = "owners.csv";
 pub const HTML_ROWS_LIMIT: usize = 5000;
 
 const TEMPLATE: &str = include_str!("../templates/recovery-report.html");
+/// The style sheet of the HTML reports, included by each template.
+const STYLE: &str = include_str!("../templates/report.css");
+const STYLE_NAME: &str = "report.css";
 
 /// What Communities says of a community (`CommunitiesService.fetchCommById`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -291,14 +294,7 @@ impl Recovery {
 
     /// The HTML report (the content of `recovery-report.html`).
     pub fn render_html(&self) -> Result<String> {
-        let mut tera = tera::Tera::default();
-        tera.autoescape_on(vec![".html"]);
-        tera.add_raw_template(HTML_FILE, TEMPLATE)
-            .map_err(|e| Error::invalid(format!("the report template: {}", tera_message(&e))))?;
-        let context = tera::Context::from_serialize(View::of(self))
-            .map_err(|e| Error::invalid(format!("the report data: {}", tera_message(&e))))?;
-        tera.render(HTML_FILE, &context)
-            .map_err(|e| Error::invalid(format!("rendering {HTML_FILE}: {}", tera_message(&e))))
+        render(HTML_FILE, TEMPLATE, &View::of(self))
     }
 
     /// Writes the three files into `dir` (created if missing), each atomically.
@@ -335,6 +331,19 @@ pub fn write_atomically(path: &Path, content: &[u8]) -> Result<()> {
         let _ = std::fs::remove_file(&tmp);
         Error::io(path, e)
     })
+}
+
+/// Renders one of the HTML reports (`name`, from `template`, autoescaped) with the style sheet
+/// they share (`templates/report.css`, included as `report.css`).
+pub(crate) fn render(name: &str, template: &str, view: &impl Serialize) -> Result<String> {
+    let mut tera = tera::Tera::default();
+    tera.autoescape_on(vec![".html"]);
+    tera.add_raw_templates(vec![(STYLE_NAME, STYLE), (name, template)])
+        .map_err(|e| Error::invalid(format!("the report template: {}", tera_message(&e))))?;
+    let context = tera::Context::from_serialize(view)
+        .map_err(|e| Error::invalid(format!("the report data: {}", tera_message(&e))))?;
+    tera.render(name, &context)
+        .map_err(|e| Error::invalid(format!("rendering {name}: {}", tera_message(&e))))
 }
 
 /// A tera error with its causes, on one line.
