@@ -14,6 +14,7 @@
 //! - [`export`]: the export XML reader: application, resource count, size and SHA-256 in one pass.
 //! - [`report`]: the HTML sync-report reader: rows found by header text, streamed.
 //! - [`recovery`]: the consolidated facts and outputs: recovery-report.html/.json, owners.csv.
+//! - [`workfiles`]: the modes of the work folders and files (0750, 0640).
 
 pub mod apps;
 pub mod error;
@@ -25,6 +26,7 @@ pub mod recovery;
 pub mod replay;
 pub mod report;
 pub mod secret;
+pub mod workfiles;
 pub mod wsadmin;
 
 pub use error::{Error, ErrorKind, ProcessError, Result};
