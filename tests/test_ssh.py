@@ -331,6 +331,9 @@ def test_recover_over_ssh_moves_the_exports_and_recovers_the_cell(recovered, bed
     assert sorted(seen_by_was2.stdout.split()) == sorted(f".{a}.xml.partial" for a in ELSEWHERE), seen_by_was2
     moved = [r for r in run.results if r["task"] == "Put them on the Communities host"]
     assert [r["host"] for r in moved] == ["dmgr1"]
+    # The run lock (the profile owner's, in lc_work_dir) was released at the end.
+    assert not os.path.lexists(site.shared_work() / ".recover.lock")
+    assert run.task("Release the run lock if this run holds it")["changed"] is True
 
 
 def test_maintenance_over_ssh_lets_in_only_the_allow_list_and_the_site_reopens(recovered, bed):
