@@ -9,7 +9,7 @@ VENV       := .venv
 PY         := $(VENV)/bin/python
 STAMP      := build/stamps
 MODULES    := ihs_maintenance lc_scheduler lc_queue lc_export lc_sync_report lc_orphan lc_resync lc_owners lc_owner_mail lc_verify
-APT_PKGS   := apache2 openssl jython curl chromium time
+APT_PKGS   := apache2 openssl jython curl chromium time openssh-server openssh-client sudo acl
 # Where cargo writes every binary (modules, lc-sim, lc-bench): .cargo/config.toml builds for this
 # explicit target, statically linked. PLATFORM is how the collection names that build's binaries
 # (plugins/modules/__bin__/<module>_<system>_<arch>, chosen per host by the platform_binary action).

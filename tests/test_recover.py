@@ -114,7 +114,8 @@ def allow_lines(conf: str) -> list[str]:
     return [a for a in re.findall(r"^\s*Allow from (\S+)\s*$", conf, re.M) if a != "all"]
 
 
-def watch_maintenance(servers: list[IhsServer], run: Future, timeout: float = 300.0) -> dict[str, dict]:
+def watch_maintenance(servers: list[IhsServer], run: Future, timeout: float = 300.0, *,
+                      allow_list: list[str] = ALLOW_LIST) -> dict[str, dict]:
     """Polls every IHS while the playbook runs. Once a user's request gets 403, the same page is
     asked for from every address of the allow list, then from the user again: when that is still
     403, maintenance was on throughout, and the answers (and the conf of that moment) are kept."""
@@ -128,7 +129,7 @@ def watch_maintenance(servers: list[IhsServer], run: Future, timeout: float = 30
                 first = ihs.get("/", USER)
                 if first[0] != 403:
                     continue
-                allowed = {source: ihs.get("/", source) for source in ALLOW_LIST}
+                allowed = {source: ihs.get("/", source) for source in allow_list}
                 conf = ihs.conf_bytes().decode()
                 last = ihs.get("/", USER)
             except OSError:  # a graceful restart under way

@@ -28,7 +28,10 @@ options:
   user:
     description:
       - Administrator user. Passed to wsadmin in a private (0600) properties file with C(-p),
-        never on the command line.
+        never on the command line. That file, and the generated script, are in a 0700 folder of
+        the user that runs wsadmin (in the task's temporary folder, or in the system's when the
+        task becomes another unprivileged user than the one Ansible connected as), removed
+        after the run.
     type: str
   password:
     description:

@@ -19,6 +19,7 @@
 //!   (`validate_certs`, `ca_path`), rustls with ring.
 //! - [`verify`]: the follow-up of a recovery: a fresh report against the recovery's, in
 //!   verify-report.html/.json.
+//! - [`workfiles`]: the modes of the work folders and files (0750, 0640).
 
 pub mod apps;
 pub mod base64;
@@ -34,6 +35,7 @@ pub mod secret;
 #[cfg(feature = "tls")]
 pub mod tls;
 pub mod verify;
+pub mod workfiles;
 pub mod wsadmin;
 
 pub use error::{Error, ErrorKind, ProcessError, Result};

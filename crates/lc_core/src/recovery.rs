@@ -299,7 +299,7 @@ impl Recovery {
 
     /// Writes the three files into `dir` (created if missing), each atomically.
     pub fn write(&self, dir: &Path) -> Result<Outputs> {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        crate::workfiles::create_dir(dir)?;
         let out = Outputs {
             html: dir.join(HTML_FILE),
             json: dir.join(JSON_FILE),
@@ -313,7 +313,8 @@ impl Recovery {
 }
 
 /// Writes `content` to a temporary file beside `path`, flushes it to disk and renames it over
-/// `path`, so that a reader sees the old file or the new one, never half of one.
+/// `path`, so that a reader sees the old file or the new one, never half of one. A new file is
+/// 0640 (`workfiles::FILE_MODE`, less what the umask takes away).
 pub fn write_atomically(path: &Path, content: &[u8]) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path
@@ -322,7 +323,13 @@ pub fn write_atomically(path: &Path, content: &[u8]) -> Result<()> {
         .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(crate::workfiles::FILE_MODE)
+            .open(&tmp)?;
         f.write_all(content)?;
         f.sync_all()?;
         std::fs::rename(&tmp, path)

@@ -639,14 +639,15 @@ pub fn validate(args: &WsadminArgs) -> Result<()> {
 }
 
 /// Runs one wsadmin process for the script and returns its marker records, or one clear error.
-/// `tmpdir` is where the script and the credentials file live for the run (the task's temp dir).
+/// The script and the credentials file live for the run in a private folder (see [`RunDir`]) in
+/// `tmpdir` (the task's temp dir), or in the system's temporary folder when this user may not
+/// write there.
 pub fn run(args: &WsadminArgs, script: &Script, tmpdir: Option<&Path>) -> Result<Output> {
     let args = &args.normalized();
     validate(args)?;
     let bin_dir = args.bin_dir();
-    let dir = tmpdir
-        .map(Path::to_path_buf)
-        .unwrap_or_else(std::env::temp_dir);
+    let run_dir = RunDir::new(tmpdir)?;
+    let dir = run_dir.0.clone();
     let batch_mode = args.service_index.is_none();
     let data_file = if script.rows.is_empty() {
         None
@@ -738,7 +739,53 @@ pub fn run(args: &WsadminArgs, script: &Script, tmpdir: Option<&Path>) -> Result
     drop(props_file);
     drop(script_file);
     drop(data_file);
+    drop(run_dir);
     Ok(Output { records, text })
+}
+
+/// The folder of one wsadmin run's files, made 0700 by the user that runs wsadmin and removed
+/// with what is left in it when dropped. It is made in the task's temp dir when possible; when
+/// the module runs as another unprivileged user than the one Ansible connected as (become_user:
+/// the profile's owner), that folder is the connecting user's and may only be read, so the run's
+/// folder is made in the system's temporary folder instead. Either way the credentials file is
+/// 0600 in a 0700 folder of the user that runs wsadmin.
+struct RunDir(PathBuf);
+
+impl RunDir {
+    fn new(tmpdir: Option<&Path>) -> Result<RunDir> {
+        use std::os::unix::fs::DirBuilderExt;
+        let system = std::env::temp_dir();
+        let places: Vec<&Path> = tmpdir.into_iter().chain([system.as_path()]).collect();
+        let mut last = None;
+        for place in places {
+            for attempt in 0..100u32 {
+                let path = place.join(format!(
+                    "lcr-run-{}-{}-{attempt}",
+                    std::process::id(),
+                    std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map_or(0, |d| d.subsec_nanos())
+                ));
+                match std::fs::DirBuilder::new().mode(0o700).create(&path) {
+                    Ok(()) => return Ok(RunDir(path)),
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                    Err(e) => {
+                        last = Some(Error::io(&path, e));
+                        break;
+                    }
+                }
+            }
+        }
+        Err(last
+            .unwrap_or_else(|| Error::invalid("cannot create a private folder for wsadmin's files"))
+            .context("making a private folder for wsadmin's files"))
+    }
+}
+
+impl Drop for RunDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 fn shown_command(cmd: &Command) -> String {

@@ -151,8 +151,8 @@ impl Module for Export {
                 )));
             }
         } else {
-            std::fs::create_dir_all(&dest)
-                .map_err(|e| Error::io(&dest, e).context("creating dest_dir"))?;
+            lc_core::workfiles::create_dir(Path::new(&dest))
+                .map_err(|e| e.context("creating dest_dir"))?;
         }
         let mut script = Script::new(body())
             .load(lc_core::apps::COMMUNITIES_SCRIPT)
@@ -287,6 +287,9 @@ fn settle(app: &App, partial: &str, final_path: &str) -> Result<Exported, Error>
         && lc_core::export::sha256_of(old).is_ok_and(|h| h == summary.sha256));
     std::fs::rename(&p, final_path)
         .map_err(|e| Error::io(final_path, e).context("moving the export into place"))?;
+    // The server wrote it with its own umask; it lists private communities' names.
+    lc_core::workfiles::restrict(old)
+        .map_err(|e| e.context(format!("restricting the export of {}", app.id)))?;
     Ok(Exported {
         application: app.id.to_string(),
         path: final_path.to_string(),

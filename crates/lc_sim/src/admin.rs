@@ -514,7 +514,12 @@ fn export(cell: &Cell, tx: &mut Tx, object: &str, args: &[Value]) -> CallResult 
     };
     let info =
         lc_core::apps::by_id(&app).ok_or_else(|| iae(format!("unknown application {app:?}")))?;
-    let f = std::fs::File::create(&path).map_err(|e| io_error(&path, &e))?;
+    // The server of an application on another node writes to that node's disk.
+    let on_disk = match tx.meta.node_disks.get(&app) {
+        Some(disk) => format!("{disk}{path}"),
+        None => path.clone(),
+    };
+    let f = std::fs::File::create(&on_disk).map_err(|e| io_error(&path, &e))?;
     files::write_export(
         BufWriter::new(f),
         cell.config.dialect,

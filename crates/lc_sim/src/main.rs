@@ -111,6 +111,14 @@ enum Command {
         #[arg(long)]
         running: Option<String>,
     },
+    /// Run APP's server on another node whose disk is the folder DISK: an export of APP to the
+    /// path P is written at DISK/P, where the Deployment Manager's host does not see it (as a
+    /// server on another machine writes to its own disk). An empty DISK puts APP back.
+    NodeDisk {
+        dir: PathBuf,
+        app: String,
+        disk: String,
+    },
     /// Run the replay task now (unless it is suspended), as when it fires.
     Tick { dir: PathBuf },
     /// Write a large export file (streamed) for benchmarks.
@@ -274,6 +282,25 @@ fn run(command: Command) -> Result<ExitCode> {
             })?;
             json_out(&faults)?;
         }
+        Command::NodeDisk { dir, app, disk } => {
+            let cell = Cell::open(&dir)?;
+            if !cell.has_app(&app) {
+                bail!("node-disk: {app:?} is not an application of this cell");
+            }
+            if !disk.is_empty() && !disk.starts_with('/') {
+                bail!("node-disk: the disk {disk:?} must be an absolute folder");
+            }
+            let disks = cell.with_meta(|m| {
+                if disk.is_empty() {
+                    m.node_disks.remove(&app);
+                } else {
+                    m.node_disks
+                        .insert(app.clone(), disk.trim_end_matches('/').to_string());
+                }
+                m.node_disks.clone()
+            })?;
+            json_out(&disks)?;
+        }
         Command::Tick { dir } => {
             let cell = Cell::open(&dir)?;
             let n = cell
@@ -358,6 +385,7 @@ fn status(cell: &Cell) -> Result<serde_json::Value> {
         "communities": world.communities.len(),
         "resources": resources,
         "faults": meta.faults,
+        "node_disks": meta.node_disks,
     }))
 }
 

@@ -262,6 +262,11 @@ pub struct Meta {
     pub replayed_healthy: u64,
     pub replayed_stale: u64,
     pub faults: Faults,
+    /// Applications whose server runs on another node than the Deployment Manager, with the
+    /// folder that stands for that node's disk: an export of the application to the path P is
+    /// written at `<disk>P` (`lc-sim node-disk`).
+    #[serde(default)]
+    pub node_disks: BTreeMap<String, String>,
 }
 
 /// An open cell: its folder and configuration.

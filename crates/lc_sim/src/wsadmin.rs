@@ -168,12 +168,31 @@ fn hostname() -> String {
         .unwrap_or_default()
 }
 
+/// Appends a line to the profile's `logs/wsadmin.traceout`, as every wsadmin start does: run as
+/// another user than the profile's owner, it leaves a file of that user in the profile.
+fn trace(cell: &Cell, launch: u64) {
+    use std::io::Write as _;
+    let Some(profile) = cell.config.profile_bin.parent() else {
+        return;
+    };
+    let logs = profile.join("logs");
+    let _ = std::fs::create_dir_all(&logs);
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(logs.join("wsadmin.traceout"))
+    {
+        let _ = writeln!(f, "[{}] wsadmin launch {launch}", crate::util::now_ms());
+    }
+}
+
 /// Everything wsadmin does before Jython runs; `Ok` carries the flags to run with.
 fn prepare(cell: &Cell, args: &[String]) -> Result<Result<Flags, Exit>> {
     let (launch, faults) = cell.with_meta(|m| {
         m.launches += 1;
         (m.launches, m.faults.clone())
     })?;
+    trace(cell, launch);
     let f = match parse(args) {
         Ok(f) => f,
         Err(msg) => return Ok(Err(exit(1, vec![msg]))),

@@ -87,8 +87,7 @@ impl Module for SyncReport {
                 ))
                 .with("exports", &layouts));
         }
-        std::fs::create_dir_all(&out_dir)
-            .map_err(|e| Error::io(&out_dir, e).context("creating output_dir"))?;
+        lc_core::workfiles::create_dir(&out_dir).map_err(|e| e.context("creating output_dir"))?;
         let script = Script::new(BODY)
             .load(lc_core::apps::COMMUNITIES_SCRIPT)
             .arg(out_dir.display().to_string())
@@ -103,6 +102,11 @@ impl Module for SyncReport {
         let mut files = Vec::new();
         let mut unread = Vec::new();
         for (app, pair) in &written {
+            // The server wrote them with its own umask; they list private communities' names.
+            // Best effort: a report that cannot be restricted is still read (its folder is 0750).
+            for f in pair.files() {
+                let _ = lc_core::workfiles::restrict(Path::new(&f));
+            }
             files.extend(pair.files());
             match read_pair(app, pair, &columns) {
                 Ok((d, r)) => {
