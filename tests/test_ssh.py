@@ -32,6 +32,7 @@ from test_recover import (MAINTENANCE_PAGE, NORMAL_SITE, SUMMARY, TASK, USER, al
                           assert_reports_match_truth, out, rows, watch_maintenance)
 
 PLAYBOOK = REPO / "playbooks" / "recover.yml"
+VERIFY = REPO / "playbooks" / "verify.yml"
 ADMIN = "127.0.0.2"
 COMMUNITIES, SEED = 40, 7
 FAILED = "Say which step failed and how to go on"
@@ -409,6 +410,43 @@ def test_the_same_run_again_over_ssh_changes_nothing(recovered):
     moved = [r["result"] for r in second.results if r["task"] == "Put them on the Communities host"]
     assert [r["changed"] for r in moved[0]["results"]] == [False] * len(ELSEWHERE), moved
     owner = recovered["site"].bed.ssh.owner.pw_uid
+    assert [str(p) for p in site.owned_paths() if p.lstat().st_uid != owner] == []
+
+
+def test_verify_over_ssh_reads_the_cell_as_its_owner_and_lists_what_lc_sim_shows_out_of_step(recovered, tmp_path):
+    """Days later, verify.yml over the same SSH inventory, after owners toggled three communities:
+    the fresh exports of the applications on was2 reach the Communities host only through the
+    move (same bytes), the communities still differing are exactly those lc-sim's truth lists,
+    the cell's state is as it was, and what it made in the work folders is the profile owner's."""
+    site, second = recovered["site"], recovered["second"]
+    assert second is not None and second.rc == 0, out(second or recovered["first"])
+    for uuid in sorted(c["uuid"] for c in site.cell.truth()["communities_to_contact"])[:3]:
+        owner_run("toggle", site.cell.root, "--communities", uuid)
+    truth = site.cell.truth()
+
+    def state() -> dict:
+        world = json.loads((site.cell.root / "state" / "world.json").read_text())
+        status = site.cell.status()
+        return {"world": {k: v for k, v in world.items() if k != "tasks"},
+                "tasks": {t["name"]: t["status"] for t in world["tasks"]},
+                "status": {k: status[k] for k in ("scheduler", "queue", "resources", "communities", "replayed")}}
+
+    before = state()
+    assert not (site.was2_work() / "exports" / "verify").exists()
+    run = run_playbook(VERIFY, tmp_path, inventory=str(site.inventory), timeout=900)
+    assert run.rc == 0, out(run)
+    report = json.loads((site.report_dir / "verify" / "verify-report.json").read_text())
+    assert sorted(c["uuid"] for c in report["still_differ"]) == \
+        sorted(c["uuid"] for c in truth["communities_to_contact"])
+    assert report["appeared"] == []
+    assert state() == before
+    written, moved = site.was2_work() / "exports" / "verify", site.shared_work() / "exports" / "verify"
+    # On was2's disk under the export's partial name (the module, on the Communities host, could not
+    # see it to rename it), on the Communities host as <App>.xml after the move.
+    assert sorted(p.name for p in written.iterdir()) == sorted(f".{a}.xml.partial" for a in ELSEWHERE)
+    assert {a: sha256(moved / f"{a}.xml") for a in ELSEWHERE} == \
+        {a: sha256(written / f".{a}.xml.partial") for a in ELSEWHERE}
+    owner = site.bed.ssh.owner.pw_uid
     assert [str(p) for p in site.owned_paths() if p.lstat().st_uid != owner] == []
 
 
