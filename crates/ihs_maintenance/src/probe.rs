@@ -3,13 +3,10 @@
 //! a chosen `Host`. TLS is rustls with ring (built in; no system library).
 
 use lc_core::httpd_conf::AllowEntry;
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{ClientConfig, ClientConnection, DigitallySignedStruct, SignatureScheme, StreamOwned};
+use rustls::pki_types::ServerName;
+use rustls::{ClientConnection, StreamOwned};
 use std::io::{Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream, ToSocketAddrs};
-use std::sync::Arc;
 use std::time::Duration;
 
 /// What one request got.
@@ -67,7 +64,12 @@ pub fn get(
             .trim_end_matches(']');
         let name = ServerName::try_from(name.to_string())
             .unwrap_or_else(|_| ServerName::from(target.ip()));
-        let conn = match ClientConnection::new(tls_config(), name) {
+        // The certificate is not checked (validate_certs false): a probe asks what IHS answers.
+        let config = match lc_core::tls::client_config(false, None) {
+            Ok(c) => c,
+            Err(e) => return Answer::Failed(e.one_line()),
+        };
+        let conn = match ClientConnection::new(config, name) {
             Ok(c) => c,
             Err(e) => return Answer::Failed(format!("TLS: {e}")),
         };
@@ -188,66 +190,6 @@ fn dechunk(mut rest: &[u8]) -> Vec<u8> {
         rest = rest.get(size + 2..).unwrap_or_default();
     }
     out
-}
-
-fn tls_config() -> Arc<ClientConfig> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = ClientConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()
-        .expect("ring supports the default protocol versions")
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(AnyCertificate(provider)))
-        .with_no_client_auth();
-    Arc::new(config)
-}
-
-/// Accepts any server certificate (signatures are still checked, so the handshake is sound).
-#[derive(Debug)]
-struct AnyCertificate(Arc<CryptoProvider>);
-
-impl ServerCertVerifier for AnyCertificate {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
 }
 
 /// Whether Apache would let `ip` in through `allow`: an address, a network, or a host name whose
