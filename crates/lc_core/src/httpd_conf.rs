@@ -8,7 +8,7 @@
 //!
 //! The module does its work in three steps: [`HttpdConf::parse`] (find the block, refuse damaged
 //! markers, read `ServerRoot`, `DocumentRoot` and the `LoadModule` lines), [`HttpdConf::enabled`] /
-//! [`HttpdConf::disabled`] (the new bytes, pure), then the side effects: [`write_atomic`],
+//! [`HttpdConf::disabled`] (the new bytes, pure), then the side effects: [`crate::fs::write_atomic`],
 //! [`backup_copy`] and [`Apachectl`] (validate a candidate, restart).
 //!
 //! Access control comes in two forms ([`Access`]): the `Order`/`Deny`/`Allow` form the runbook
@@ -16,7 +16,6 @@
 //! the conf does not load it already and the module file is found — or the 2.4 `Require` form.
 
 use crate::error::{Error, Result};
-use std::io::Write as _;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -1415,126 +1414,6 @@ fn split_args(s: &str) -> Vec<String> {
 // ---------------------------------------------------------------------------------------------
 // Side effects: files and apachectl.
 
-/// A temporary file beside `target` (same folder, so that the rename is atomic), created
-/// exclusively. It is removed on drop unless [`TempFile::persist`] renamed it into place.
-#[derive(Debug)]
-pub struct TempFile {
-    path: PathBuf,
-    target: PathBuf,
-    done: bool,
-}
-
-impl TempFile {
-    /// Writes `bytes` to a new temporary file beside `target`, with `target`'s mode and owner
-    /// when it exists (else `mode`), and syncs it to disk.
-    /// A symbolic link is followed: the file it points to is replaced, the link stays.
-    pub fn write(target: &Path, bytes: &[u8], mode: u32) -> Result<TempFile> {
-        let resolved;
-        let target = match std::fs::symlink_metadata(target) {
-            Ok(m) if m.file_type().is_symlink() => {
-                resolved = std::fs::canonicalize(target).map_err(|e| Error::io(target, e))?;
-                resolved.as_path()
-            }
-            _ => target,
-        };
-        let dir = match target.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        let file_name = target
-            .file_name()
-            .map(|f| f.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let existing = std::fs::metadata(target).ok();
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0);
-        let mut last_err = None;
-        for attempt in 0..20u32 {
-            let path = dir.join(format!(
-                ".{file_name}.lc-recover.{}.{}.tmp",
-                std::process::id(),
-                nanos.wrapping_add(attempt)
-            ));
-            let mut opts = std::fs::OpenOptions::new();
-            opts.write(true).create_new(true);
-            match opts.open(&path) {
-                Ok(mut f) => {
-                    let tmp = TempFile {
-                        path: path.clone(),
-                        target: target.to_path_buf(),
-                        done: false,
-                    };
-                    f.write_all(bytes).map_err(|e| Error::io(&path, e))?;
-                    set_mode_like(&path, existing.as_ref(), mode)?;
-                    f.sync_all().map_err(|e| Error::io(&path, e))?;
-                    return Ok(tmp);
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last_err = Some(e),
-                Err(e) => return Err(Error::io(&path, e)),
-            }
-        }
-        Err(Error::io(
-            dir,
-            last_err.unwrap_or_else(|| std::io::Error::other("no free temporary file name")),
-        ))
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// Renames the temporary file over the target and syncs the folder.
-    pub fn persist(mut self) -> Result<()> {
-        std::fs::rename(&self.path, &self.target).map_err(|e| Error::io(&self.target, e))?;
-        self.done = true;
-        if let Some(dir) = self.target.parent() {
-            // Best effort: some platforms cannot open a folder for syncing.
-            if let Ok(d) = std::fs::File::open(if dir.as_os_str().is_empty() {
-                Path::new(".")
-            } else {
-                dir
-            }) {
-                let _ = d.sync_all();
-            }
-        }
-        Ok(())
-    }
-}
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        if !self.done {
-            let _ = std::fs::remove_file(&self.path);
-        }
-    }
-}
-
-#[cfg(unix)]
-fn set_mode_like(path: &Path, existing: Option<&std::fs::Metadata>, mode: u32) -> Result<()> {
-    use std::os::unix::fs::{MetadataExt, PermissionsExt};
-    let mode = existing.map(|m| m.mode() & 0o7777).unwrap_or(mode);
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
-        .map_err(|e| Error::io(path, e))?;
-    if let Some(m) = existing {
-        // Keeping the owner needs privileges we may not have; the mode matters most.
-        let _ = std::os::unix::fs::chown(path, Some(m.uid()), Some(m.gid()));
-    }
-    Ok(())
-}
-
-#[cfg(not(unix))]
-fn set_mode_like(_: &Path, _: Option<&std::fs::Metadata>, _: u32) -> Result<()> {
-    Ok(())
-}
-
-/// Writes `bytes` to `target` atomically: temp file in the same folder, sync, rename. An existing
-/// file keeps its mode; a new one gets `mode`.
-pub fn write_atomic(target: &Path, bytes: &[u8], mode: u32) -> Result<()> {
-    TempFile::write(target, bytes, mode)?.persist()
-}
-
 /// Copies `path` to `<path>.<pid>.<YYYY-MM-DD@HH:MM:SS>~` (Ansible's backup naming, UTC time)
 /// and returns the copy's path.
 pub fn backup_copy(path: &Path) -> Result<PathBuf> {
@@ -1546,7 +1425,7 @@ pub fn backup_copy(path: &Path) -> Result<PathBuf> {
     name.push(format!(".{}.{}~", std::process::id(), utc_stamp(secs)));
     let backup = PathBuf::from(name);
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    write_atomic(&backup, &bytes, 0o600)?;
+    crate::fs::write_atomic(&backup, &bytes, 0o600)?;
     if let Ok(m) = std::fs::metadata(path) {
         let _ = std::fs::set_permissions(&backup, m.permissions());
     }
@@ -1698,6 +1577,7 @@ impl Apachectl {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fs::write_atomic;
 
     fn m(access: Access) -> Maintenance {
         Maintenance {
