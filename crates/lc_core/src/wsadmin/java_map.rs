@@ -1,4 +1,8 @@
-//! wsadmin's printed maps.
+//! wsadmin's printed maps: the one reader of a map's text (`{key=value, key=value}`, the tight
+//! `{key=value,key=value}`, or a Jython dict's `{u'key': u'value'}`), for the records a script
+//! prints (`details` of `getTaskDetails`). Inside a script, `lcr_details`
+//! (`jython/scheduler.py`) asks the map itself for its status and looks for `status=` only when a
+//! call gave back text, because the script decides on that status within its one run.
 
 use crate::validate::re;
 use std::sync::OnceLock;
@@ -36,4 +40,23 @@ pub fn parse_java_map(text: &str) -> std::collections::BTreeMap<String, String> 
         out.insert(k.clone(), inner[*value_start..end].trim().to_string());
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_java_map;
+
+    #[test]
+    fn tight_maps_and_values_with_commas() {
+        let m = parse_java_map("{status=RUNNING,taskName=EventLogCleanup,description=a, b and c}");
+        assert_eq!(m["status"], "RUNNING");
+        assert_eq!(m["taskName"], "EventLogCleanup");
+        assert_eq!(m["description"], "a, b and c");
+        let p = parse_java_map("{'status': 'SCHEDULED', u'interval': 300}");
+        assert_eq!(
+            (p["status"].as_str(), p["interval"].as_str()),
+            ("SCHEDULED", "300")
+        );
+        assert!(parse_java_map("").is_empty());
+    }
 }
