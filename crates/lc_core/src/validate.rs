@@ -3,15 +3,6 @@
 //! plain one. Each refusal names the option it was given for.
 
 use crate::error::{Error, Result};
-use std::sync::OnceLock;
-
-/// A regular expression compiled once, on first use.
-pub(crate) fn re(
-    pattern: &'static str,
-    cell: &'static OnceLock<regex::Regex>,
-) -> &'static regex::Regex {
-    cell.get_or_init(|| regex::Regex::new(pattern).expect("valid pattern"))
-}
 
 /// The pattern of a community UUID as Connections writes them: `8-4-4-4-12` hexadecimal
 /// digits, any case.
@@ -22,6 +13,17 @@ pub fn is_uuid(s: &str) -> bool {
             8 | 13 | 18 | 23 => *c == b'-',
             _ => c.is_ascii_hexdigit(),
         })
+}
+
+/// Checks that `value` is a community UUID ([`is_uuid`]).
+pub fn check_uuid(option: &str, value: &str) -> Result<()> {
+    if is_uuid(value) {
+        Ok(())
+    } else {
+        Err(Error::invalid(format!(
+            "{option} must be a community UUID, got {value:?}"
+        )))
+    }
 }
 
 /// Checks a value bound for a script argument: one line, printable, not empty.
@@ -104,5 +106,10 @@ mod tests {
         }
         assert!(is_uuid("0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"));
         assert!(!is_uuid("0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0\")"));
+        assert!(check_uuid("resource_id", "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0").is_ok());
+        assert_eq!(
+            check_uuid("resource_id", "x\"y").unwrap_err().one_line(),
+            "resource_id must be a community UUID, got \"x\\\"y\""
+        );
     }
 }

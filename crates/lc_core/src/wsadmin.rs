@@ -17,6 +17,8 @@
 //! - `process`: [`run`]: the private folder and files, the command, the timeout, the scrub;
 //! - `java_map`: wsadmin's printed maps ([`parse_java_map`]).
 
+use std::sync::OnceLock;
+
 mod args;
 mod diagnosis;
 mod java_map;
@@ -32,3 +34,8 @@ pub use java_map::parse_java_map;
 pub use process::run;
 pub use record::{parse_records, Output, Record, MARKER};
 pub use script::{jython_literal, Script};
+
+/// A regular expression compiled once, on first use.
+fn re(pattern: &'static str, cell: &'static OnceLock<regex::Regex>) -> &'static regex::Regex {
+    cell.get_or_init(|| regex::Regex::new(pattern).expect("valid pattern"))
+}

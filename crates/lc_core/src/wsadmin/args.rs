@@ -1,9 +1,10 @@
 //! The wsadmin options every lc_* module shares, and their checks.
 
+use super::re;
 use crate::error::{Error, Result};
 use crate::protocol::{Elem, Opt};
 use crate::secret::Secret;
-use crate::validate::{check_remote_path, re};
+use crate::validate::check_remote_path;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 

@@ -1,8 +1,8 @@
 //! One-line diagnoses of a failed or odd run: WASX message ids, Java and Jython exceptions,
 //! a missing admin script, a bad service answer.
 
+use super::re;
 use super::{Record, WsadminArgs, MARKER};
-use crate::validate::re;
 use std::sync::OnceLock;
 
 /// The message of the first Java/Jython exception named in the output, without its class path

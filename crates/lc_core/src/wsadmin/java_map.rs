@@ -4,7 +4,7 @@
 //! (`jython/scheduler.py`) asks the map itself for its status and looks for `status=` only when a
 //! call gave back text, because the script decides on that status within its one run.
 
-use crate::validate::re;
+use super::re;
 use std::sync::OnceLock;
 
 /// Reads a map as wsadmin prints a Java map: `{key=value, key=value}` (key order varies). Also
