@@ -109,10 +109,10 @@ fn checkers(s: &str) {
         assert!(s.starts_with('/') && !s.split('/').any(|p| p == ".."));
         assert!(!s.chars().any(hostile), "assets_path {s:?} accepted");
     }
-    if wsadmin::check_value("v", s).is_ok() {
+    if lc_core::validate::check_value("v", s).is_ok() {
         assert!(!s.is_empty() && !s.chars().any(char::is_control));
     }
-    match wsadmin::check_remote_path("p", s) {
+    match lc_core::validate::check_remote_path("p", s) {
         Ok(()) => {
             assert!(s.starts_with('/') && !s.split('/').any(|p| p == ".."));
             assert!(
@@ -122,7 +122,7 @@ fn checkers(s: &str) {
         }
         Err(e) => one_line(&e.one_line()),
     }
-    if wsadmin::is_uuid(s) {
+    if lc_core::validate::is_uuid(s) {
         assert!(s.len() == 36 && s.chars().all(|c| c.is_ascii_hexdigit() || c == '-'));
     }
     if let Ok(apps) = lc_core::apps::validate_ids("a", &[s.to_string()]) {

@@ -44,7 +44,7 @@ fuzz_target!(|data: &[u8]| {
     let _ = lc_core::replay::summary(&out, "before");
     for line in out.text.lines() {
         if let Some(p) = lc_resync::parse_progress(line) {
-            assert!(lc_core::wsadmin::is_uuid(&p.last_community_uuid));
+            assert!(lc_core::validate::is_uuid(&p.last_community_uuid));
         }
     }
 });

@@ -26,9 +26,10 @@
 
 pub mod probe;
 
+use lc_core::fs::{write_atomic, TempFile};
 use lc_core::httpd_conf::{
     self, backup_copy, check_assets_path, check_error_codes, check_page_name, parse_allow_from,
-    write_atomic, Access, AllowEntry, Apachectl, ConfSet, CtlOutput, Maintenance, TempFile,
+    Access, AllowEntry, Apachectl, ConfSet, CtlOutput, Maintenance,
 };
 use lc_core::{ArgSpec, Context, Diff, Elem, Error, Module, Opt, Outcome, ProcessError};
 use probe::Answer;

@@ -25,6 +25,7 @@
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
+pub use lc_core::validate::is_uuid;
 use regex::Regex;
 use sha2::{Digest, Sha256};
 
@@ -637,16 +638,6 @@ fn is_app_name(value: &str) -> bool {
             .collect()
     });
     keys.contains(&fold(value))
-}
-
-/// `8-4-4-4-12` hexadecimal digits, any case.
-pub fn is_uuid(value: &str) -> bool {
-    let b = value.as_bytes();
-    b.len() == 36
-        && b.iter().enumerate().all(|(i, &c)| match i {
-            8 | 13 | 18 | 23 => c == b'-',
-            _ => c.is_ascii_hexdigit(),
-        })
 }
 
 /// Numbers (`12`, `-3.5`, `1,234`), dates and times (`2025-01-15 09:00:00.000`,

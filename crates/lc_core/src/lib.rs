@@ -10,7 +10,7 @@
 //! - [`httpd_conf`]: the httpd.conf editor: IHS maintenance mode between marker lines.
 //! - [`formats`]: the export XML and report layouts that are ours, in one place.
 //! - [`wsadmin`]: the one wsadmin runner: generated Jython 2.1 scripts, credentials in a 0600
-//!   properties file, marker-line results, one-line diagnoses.
+//!   properties file, marker-line results, one-line diagnoses, printed Java maps.
 //! - [`replay`]: the replay of failed events: the scheduler task and the queue summary.
 //! - [`export`]: the export XML reader: application, resource count, size and SHA-256 in one pass.
 //! - [`report`]: the HTML sync-report reader: rows found by header text, streamed.
@@ -19,13 +19,17 @@
 //!   (`validate_certs`, `ca_path`), rustls with ring.
 //! - [`verify`]: the follow-up of a recovery: a fresh report against the recovery's, in
 //!   verify-report.html/.json.
-//! - [`workfiles`]: the modes of the work folders and files (0750, 0640).
+//! - [`fs`]: the modes of the work folders and files (0750, 0640), atomic writes, temporary
+//!   files.
+//! - [`validate`]: the checks of values bound for wsadmin or another host (UUIDs, one-line
+//!   values, remote paths).
 
 pub mod apps;
 pub mod base64;
 pub mod error;
 pub mod export;
 pub mod formats;
+pub mod fs;
 pub mod httpd_conf;
 pub mod protocol;
 pub mod recovery;
@@ -34,8 +38,8 @@ pub mod report;
 pub mod secret;
 #[cfg(feature = "tls")]
 pub mod tls;
+pub mod validate;
 pub mod verify;
-pub mod workfiles;
 pub mod wsadmin;
 
 pub use error::{Error, ErrorKind, ProcessError, Result};

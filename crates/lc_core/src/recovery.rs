@@ -12,10 +12,10 @@
 //! the raw files, for a person to read.
 
 use crate::error::{Error, Result};
+use crate::fs::{replace_atomic, FILE_MODE};
 use crate::report::{Difference, Orphan};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The HTML report's file name.
@@ -297,47 +297,20 @@ impl Recovery {
         render(HTML_FILE, TEMPLATE, &View::of(self))
     }
 
-    /// Writes the three files into `dir` (created if missing), each atomically.
+    /// Writes the three files into `dir` (created if missing), each atomically
+    /// ([`replace_atomic`]: a new 0640 file, less what the umask takes away).
     pub fn write(&self, dir: &Path) -> Result<Outputs> {
-        crate::workfiles::create_dir(dir)?;
+        crate::fs::create_dir(dir)?;
         let out = Outputs {
             html: dir.join(HTML_FILE),
             json: dir.join(JSON_FILE),
             csv: dir.join(CSV_FILE),
         };
-        write_atomically(&out.json, self.to_json().as_bytes())?;
-        write_atomically(&out.csv, self.owners_csv().as_bytes())?;
-        write_atomically(&out.html, self.render_html()?.as_bytes())?;
+        replace_atomic(&out.json, self.to_json().as_bytes(), FILE_MODE)?;
+        replace_atomic(&out.csv, self.owners_csv().as_bytes(), FILE_MODE)?;
+        replace_atomic(&out.html, self.render_html()?.as_bytes(), FILE_MODE)?;
         Ok(out)
     }
-}
-
-/// Writes `content` to a temporary file beside `path`, flushes it to disk and renames it over
-/// `path`, so that a reader sees the old file or the new one, never half of one. A new file is
-/// 0640 (`workfiles::FILE_MODE`, less what the umask takes away).
-pub fn write_atomically(path: &Path, content: &[u8]) -> Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        use std::os::unix::fs::OpenOptionsExt;
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(crate::workfiles::FILE_MODE)
-            .open(&tmp)?;
-        f.write_all(content)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    result.map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        Error::io(path, e)
-    })
 }
 
 /// Renders one of the HTML reports (`name`, from `template`, autoescaped) with the style sheet

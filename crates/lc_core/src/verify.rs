@@ -406,8 +406,8 @@ impl Verification {
             json: dir.join(JSON_FILE),
         };
         let html = self.render_html()?;
-        recovery::write_atomically(&out.json, self.to_json().as_bytes())?;
-        recovery::write_atomically(&out.html, html.as_bytes())?;
+        crate::fs::replace_atomic(&out.json, self.to_json().as_bytes(), crate::fs::FILE_MODE)?;
+        crate::fs::replace_atomic(&out.html, html.as_bytes(), crate::fs::FILE_MODE)?;
         Ok(out)
     }
 }

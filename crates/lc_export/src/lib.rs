@@ -86,7 +86,7 @@ impl Module for Export {
     }
 
     fn run(o: Options, ctx: &Context) -> Result<Outcome, Error> {
-        wsadmin::check_remote_path("dest_dir", &o.dest_dir)?;
+        lc_core::validate::check_remote_path("dest_dir", &o.dest_dir)?;
         if !ctx.check_mode {
             // Every option checked before dest_dir is made.
             wsadmin::validate(&o.wsadmin.normalized())?;
@@ -151,7 +151,7 @@ impl Module for Export {
                 )));
             }
         } else {
-            lc_core::workfiles::create_dir(Path::new(&dest))
+            lc_core::fs::create_dir(Path::new(&dest))
                 .map_err(|e| e.context("creating dest_dir"))?;
         }
         let mut script = Script::new(body())
@@ -288,7 +288,7 @@ fn settle(app: &App, partial: &str, final_path: &str) -> Result<Exported, Error>
     std::fs::rename(&p, final_path)
         .map_err(|e| Error::io(final_path, e).context("moving the export into place"))?;
     // The server wrote it with its own umask; it lists private communities' names.
-    lc_core::workfiles::restrict(old)
+    lc_core::fs::restrict(old)
         .map_err(|e| e.context(format!("restricting the export of {}", app.id)))?;
     Ok(Exported {
         application: app.id.to_string(),

@@ -85,7 +85,7 @@ impl Module for Orphans {
         let orphans = parse_orphans(&o.orphans)?;
         let policy = check_policy(o.policy.as_ref())?;
         if let Some(t) = &o.target_community {
-            if !wsadmin::is_uuid(t) {
+            if !lc_core::validate::is_uuid(t) {
                 return Err(Error::invalid(format!(
                     "target_community must be a community UUID, got {t:?}"
                 )));
@@ -178,8 +178,8 @@ fn parse_orphans(values: &[serde_json::Value]) -> Result<Vec<Orphan>, Error> {
                 &format!("orphans[{i}].application"),
                 std::slice::from_ref(&o.application),
             )?;
-            wsadmin::check_value(&format!("orphans[{i}].object_id"), &o.object_id)?;
-            if !wsadmin::is_uuid(&o.old_community_uuid) {
+            lc_core::validate::check_value(&format!("orphans[{i}].object_id"), &o.object_id)?;
+            if !lc_core::validate::is_uuid(&o.old_community_uuid) {
                 return Err(Error::invalid(format!(
                     "orphans[{i}].old_community_uuid must be a community UUID, got {:?}",
                     o.old_community_uuid

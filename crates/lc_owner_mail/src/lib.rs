@@ -106,7 +106,7 @@ impl Record {
     fn write(&self, path: &Path) -> Result<(), Error> {
         let mut text = serde_json::to_string_pretty(self).unwrap_or_default();
         text.push('\n');
-        lc_core::httpd_conf::write_atomic(path, text.as_bytes(), 0o640)
+        lc_core::fs::write_atomic(path, text.as_bytes(), 0o640)
             .map_err(|e| e.context("writing the record of sent mail"))
     }
 }

@@ -52,7 +52,7 @@ impl Module for Queue {
             }
             (None, Some(_), _) => ("type", Vec::new()),
             (None, None, Some(id)) => {
-                if !wsadmin::is_uuid(id) {
+                if !lc_core::validate::is_uuid(id) {
                     return Err(Error::invalid(format!(
                         "resource_id must be a community UUID, got {id:?}"
                     )));

@@ -572,7 +572,7 @@ fn parse_communities(values: &[serde_json::Value]) -> Result<Vec<Community>, Err
                     )))
                 }
             };
-            if !wsadmin::is_uuid(&uuid) {
+            if !lc_core::validate::is_uuid(&uuid) {
                 return Err(Error::invalid(format!(
                     "communities[{i}] must be a community UUID, got {uuid:?}"
                 )));
@@ -615,7 +615,7 @@ pub fn parse_progress(line: &str) -> Option<Progress> {
     });
     let c = re.captures(line)?;
     let uuid = c[2].to_string();
-    if !wsadmin::is_uuid(&uuid) {
+    if !lc_core::validate::is_uuid(&uuid) {
         return None;
     }
     Some(Progress {
@@ -730,7 +730,7 @@ struct Store {
 impl Store {
     fn new(dir: &Path, mode: Mode) -> Result<Store, Error> {
         // Absolute, no `..`, no quotes, `$`, backquote, backslash or control characters.
-        wsadmin::check_remote_path("state_dir", &dir.to_string_lossy())?;
+        lc_core::validate::check_remote_path("state_dir", &dir.to_string_lossy())?;
         Ok(Store {
             state: dir.join(format!("{}.json", mode.file_stem())),
             journal: dir.join(format!("{}.journal", mode.file_stem())),
@@ -801,7 +801,7 @@ impl Store {
                 .map_err(|e| Error::io(dir, e))?;
         }
         let text = serde_json::to_string_pretty(state).unwrap_or_default();
-        lc_core::httpd_conf::write_atomic(&self.state, text.as_bytes(), 0o600)
+        lc_core::fs::write_atomic(&self.state, text.as_bytes(), 0o600)
     }
 
     /// An empty journal for this run; its path for the script.

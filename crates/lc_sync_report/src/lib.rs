@@ -50,7 +50,7 @@ impl Module for SyncReport {
 
     fn run(o: Options, ctx: &Context) -> Result<Outcome, Error> {
         let columns = ColumnMap::new(&o.column_map.clone().unwrap_or_default())?;
-        wsadmin::check_remote_path("output_dir", &o.output_dir)?;
+        lc_core::validate::check_remote_path("output_dir", &o.output_dir)?;
         if !ctx.check_mode {
             // Every option checked before output_dir is made.
             wsadmin::validate(&o.wsadmin.normalized())?;
@@ -63,7 +63,7 @@ impl Module for SyncReport {
         let mut apps: Vec<String> = Vec::new();
         let mut layouts = Vec::new();
         for (i, x) in o.exports.iter().enumerate() {
-            wsadmin::check_remote_path(&format!("exports[{i}]"), x)?;
+            lc_core::validate::check_remote_path(&format!("exports[{i}]"), x)?;
             let (app, layout) = application_of(i, x)?;
             if apps.contains(&app) {
                 return Err(Error::invalid(format!(
@@ -87,7 +87,7 @@ impl Module for SyncReport {
                 ))
                 .with("exports", &layouts));
         }
-        lc_core::workfiles::create_dir(&out_dir).map_err(|e| e.context("creating output_dir"))?;
+        lc_core::fs::create_dir(&out_dir).map_err(|e| e.context("creating output_dir"))?;
         let script = Script::new(BODY)
             .load(lc_core::apps::COMMUNITIES_SCRIPT)
             .arg(out_dir.display().to_string())
@@ -105,7 +105,7 @@ impl Module for SyncReport {
             // The server wrote them with its own umask; they list private communities' names.
             // Best effort: a report that cannot be restricted is still read (its folder is 0750).
             for f in pair.files() {
-                let _ = lc_core::workfiles::restrict(Path::new(&f));
+                let _ = lc_core::fs::restrict(Path::new(&f));
             }
             files.extend(pair.files());
             match read_pair(app, pair, &columns) {
