@@ -8,21 +8,24 @@
 //! and `failed` and the masked `invocation`. [`emit`] is the only place that writes to stdout.
 //!
 //! By concern: [`argspec`] (the options a module accepts and their validation), `convert`
-//! (Ansible's type conversions), `args` (the args file), [`outcome`] (the result and the writer).
+//! (Ansible's type conversions), `args` (the args file), [`outcome`] (the result and the writer),
+//! [`options`] (a module's typed options and their [`Opt`]s declared once, with
+//! [`options!`](crate::options)).
 
 mod args;
 pub mod argspec;
 mod convert;
+pub mod options;
 pub mod outcome;
 
 pub use args::{parse_args_json, Invocation};
 pub use argspec::{ArgSpec, Elem, Kind, Opt};
 pub use convert::to_bool;
+pub use options::OptionSet;
 pub use outcome::{emit, Diff, Outcome};
 
 use crate::error::{Error, ErrorKind};
 use outcome::{failed_result, scrub, success_result};
-use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -31,10 +34,14 @@ use std::process::ExitCode;
 pub trait Module {
     /// The module's name, as in `connections.dr.<NAME>`.
     const NAME: &'static str;
-    /// The typed options, deserialized from the validated and defaulted arguments.
-    type Options: DeserializeOwned;
-    /// The options the module accepts.
-    fn spec() -> ArgSpec;
+    /// The typed options, deserialized from the validated and defaulted arguments; declared with
+    /// [`options!`](crate::options), which gives their [`Opt`]s.
+    type Options: OptionSet;
+    /// The options the module accepts and the rules between them: the options' own spec, to
+    /// which a module adds its rules (`Options::spec().mutually_exclusive(…)`).
+    fn spec() -> ArgSpec {
+        <Self::Options as OptionSet>::spec()
+    }
     /// Does the work (or, in check mode, predicts it).
     fn run(options: Self::Options, ctx: &Context) -> Result<Outcome, Error>;
 }

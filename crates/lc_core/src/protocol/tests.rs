@@ -3,36 +3,23 @@ use crate::Secret;
 
 struct Demo;
 
-#[derive(Debug, serde::Deserialize)]
-struct DemoOptions {
-    state: String,
-    count: i64,
-    force: bool,
-    names: Vec<String>,
-    password: Option<Secret>,
-    allow_from: Option<Vec<String>>,
+crate::options! {
+    #[derive(Debug)]
+    struct DemoOptions {
+        state: String => str().default("enabled").choices(&["enabled", "disabled"]),
+        count: i64 => int().default(3),
+        force: bool => bool().default(false),
+        names: Vec<String> => list(Elem::Str).default(Vec::<String>::new()).aliases(&["name"]),
+        password: Option<Secret> => secret(),
+        allow_from: Option<Vec<String>> => list(Elem::Str),
+    }
 }
 
 impl Module for Demo {
     const NAME: &'static str = "demo";
     type Options = DemoOptions;
     fn spec() -> ArgSpec {
-        ArgSpec::new()
-            .opt(
-                Opt::str("state")
-                    .default("enabled")
-                    .choices(&["enabled", "disabled"]),
-            )
-            .opt(Opt::int("count").default(3))
-            .opt(Opt::bool("force").default(false))
-            .opt(
-                Opt::list("names", Elem::Str)
-                    .default(Vec::<String>::new())
-                    .aliases(&["name"]),
-            )
-            .opt(Opt::secret("password"))
-            .opt(Opt::list("allow_from", Elem::Str))
-            .required_if("state", "enabled", &["allow_from"])
+        DemoOptions::spec().required_if("state", "enabled", &["allow_from"])
     }
     fn run(o: DemoOptions, ctx: &Context) -> Result<Outcome, Error> {
         if o.names.iter().any(|n| n == "boom") {
