@@ -31,9 +31,8 @@ use lc_core::httpd_conf::{
     self, backup_copy, check_assets_path, check_error_codes, check_page_name, parse_allow_from,
     Access, AllowEntry, Apachectl, ConfSet, CtlOutput, Maintenance,
 };
-use lc_core::{ArgSpec, Context, Diff, Elem, Error, Module, Opt, Outcome, ProcessError};
+use lc_core::{ArgSpec, Context, Diff, Elem, Error, Module, OptionSet, Outcome, ProcessError};
 use probe::Answer;
-use serde::Deserialize;
 use serde_json::json;
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::path::{Path, PathBuf};
@@ -41,27 +40,29 @@ use std::time::{Duration, Instant};
 
 pub struct IhsMaintenance;
 
-#[derive(Debug, Deserialize)]
-pub struct Options {
-    pub state: String,
-    pub conf_path: String,
-    #[serde(default)]
-    pub allow_from: Vec<String>,
-    pub page_name: String,
-    pub page_content: Option<String>,
-    pub page_src: Option<String>,
-    pub document_root: Option<String>,
-    pub assets_path: Option<String>,
-    pub error_codes: Vec<i64>,
-    pub apachectl: Option<String>,
-    pub validate: bool,
-    pub restart: String,
-    pub backup: bool,
-    pub readonly_files: Vec<String>,
-    pub verify: bool,
-    pub probe_paths: Vec<String>,
-    pub probe_from: Option<String>,
-    pub probe_timeout: i64,
+lc_core::options! {
+    #[derive(Debug)]
+    pub struct Options {
+        pub state: String => str().required().choices(&["enabled", "disabled"]),
+        pub conf_path: String => path().default(httpd_conf::default_conf_path()),
+        #[serde(default)]
+        pub allow_from: Vec<String> => list(Elem::Str).default(json!([])),
+        pub page_name: String => str().default("upgrading.htm"),
+        pub page_content: Option<String> => str(),
+        pub page_src: Option<String> => path(),
+        pub document_root: Option<String> => path(),
+        pub assets_path: Option<String> => str(),
+        pub error_codes: Vec<i64> => list(Elem::Int).default(json!([401, 403])),
+        pub apachectl: Option<String> => path(),
+        pub validate: bool => bool().default(true),
+        pub restart: String => str().choices(&["restart", "graceful", "none"]).default("graceful"),
+        pub backup: bool => bool().default(false),
+        pub readonly_files: Vec<String> => list(Elem::Path).default(json!([])),
+        pub verify: bool => bool().default(true),
+        pub probe_paths: Vec<String> => list(Elem::Str).default(json!(DEFAULT_PROBE_PATHS)),
+        pub probe_from: Option<String> => str(),
+        pub probe_timeout: i64 => int().default(15),
+    }
 }
 
 /// The application paths probed by default, besides `/`.
@@ -81,31 +82,7 @@ impl Module for IhsMaintenance {
     type Options = Options;
 
     fn spec() -> ArgSpec {
-        ArgSpec::new()
-            .opts([
-                Opt::str("state")
-                    .required()
-                    .choices(&["enabled", "disabled"]),
-                Opt::path("conf_path").default(httpd_conf::default_conf_path()),
-                Opt::list("allow_from", Elem::Str).default(json!([])),
-                Opt::str("page_name").default("upgrading.htm"),
-                Opt::str("page_content"),
-                Opt::path("page_src"),
-                Opt::path("document_root"),
-                Opt::str("assets_path"),
-                Opt::list("error_codes", Elem::Int).default(json!([401, 403])),
-                Opt::path("apachectl"),
-                Opt::bool("validate").default(true),
-                Opt::str("restart")
-                    .choices(&["restart", "graceful", "none"])
-                    .default("graceful"),
-                Opt::bool("backup").default(false),
-                Opt::list("readonly_files", Elem::Path).default(json!([])),
-                Opt::bool("verify").default(true),
-                Opt::list("probe_paths", Elem::Str).default(json!(DEFAULT_PROBE_PATHS)),
-                Opt::str("probe_from"),
-                Opt::int("probe_timeout").default(15),
-            ])
+        Options::spec()
             .mutually_exclusive(&["page_content", "page_src"])
             .required_if("state", "enabled", &["allow_from"])
     }

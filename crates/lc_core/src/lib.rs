@@ -2,7 +2,8 @@
 //! Connections runbook "Restore communities with remote applications".
 //!
 //! Map of the modules:
-//! - [`protocol`]: the Ansible binary-module protocol: args file in, one JSON object out.
+//! - [`protocol`]: the Ansible binary-module protocol: args file in, one JSON object out; a
+//!   module's options declared once with [`options!`].
 //! - [`base64`]: standard base64, for credentials and encoded words.
 //! - [`secret`]: [`Secret`], a password that never prints.
 //! - [`error`]: [`Error`] `{ context, kind }`, one line at the module edge.
@@ -43,5 +44,5 @@ pub mod verify;
 pub mod wsadmin;
 
 pub use error::{Error, ErrorKind, ProcessError, Result};
-pub use protocol::{ArgSpec, Context, Diff, Elem, Kind, Module, Opt, Outcome};
+pub use protocol::{ArgSpec, Context, Diff, Elem, Kind, Module, Opt, OptionSet, Outcome};
 pub use secret::Secret;

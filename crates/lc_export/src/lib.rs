@@ -9,18 +9,20 @@
 use lc_core::apps::{App, APPS};
 use lc_core::export::Layout;
 use lc_core::wsadmin::{self, Script, WsadminArgs};
-use lc_core::{ArgSpec, Context, Elem, Error, Module, Opt, Outcome};
+use lc_core::{Context, Elem, Error, Module, Outcome};
 use std::path::{Path, PathBuf};
 
 pub struct Export;
 
-#[derive(Debug, serde::Deserialize)]
-pub struct Options {
-    pub applications: Option<Vec<String>>,
-    pub dest_dir: String,
-    pub request_timeout: u64,
-    #[serde(flatten)]
-    pub wsadmin: WsadminArgs,
+lc_core::options! {
+    #[derive(Debug)]
+    pub struct Options {
+        pub applications: Option<Vec<String>> => list(Elem::Str),
+        pub dest_dir: String => str().required(),
+        pub request_timeout: u64 => int().default(0),
+        #[flatten]
+        pub wsadmin: WsadminArgs,
+    }
 }
 
 /// One exported file, as returned in `exports`.
@@ -76,14 +78,6 @@ pub fn body() -> String {
 impl Module for Export {
     const NAME: &'static str = "lc_export";
     type Options = Options;
-
-    fn spec() -> ArgSpec {
-        ArgSpec::new()
-            .opt(Opt::list("applications", Elem::Str))
-            .opt(Opt::str("dest_dir").required())
-            .opt(Opt::int("request_timeout").default(0))
-            .opts(wsadmin::options())
-    }
 
     fn run(o: Options, ctx: &Context) -> Result<Outcome, Error> {
         lc_core::validate::check_remote_path("dest_dir", &o.dest_dir)?;

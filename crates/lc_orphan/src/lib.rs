@@ -1,7 +1,7 @@
 //! The lc_orphan module: the plan per orphan, the generated script and the outcomes.
 
 use lc_core::wsadmin::{self, Script, WsadminArgs};
-use lc_core::{ArgSpec, Context, Elem, Error, Module, Opt, Outcome};
+use lc_core::{Context, Elem, Error, Module, Outcome};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
@@ -17,16 +17,18 @@ pub struct Orphan {
     pub community_exists: Option<bool>,
 }
 
-#[derive(Debug, Deserialize)]
-pub struct Options {
-    pub orphans: Vec<serde_json::Value>,
-    pub action: String,
-    pub policy: Option<BTreeMap<String, String>>,
-    pub target_community: Option<String>,
-    pub replace_default_widget: bool,
-    pub confirm_delete: bool,
-    #[serde(flatten)]
-    pub wsadmin: WsadminArgs,
+lc_core::options! {
+    #[derive(Debug)]
+    pub struct Options {
+        pub orphans: Vec<serde_json::Value> => list(Elem::Dict).required(),
+        pub action: String => str().default("report").choices(ACTIONS),
+        pub policy: Option<BTreeMap<String, String>> => dict(),
+        pub target_community: Option<String> => str(),
+        pub replace_default_widget: bool => bool().default(false),
+        pub confirm_delete: bool => bool().default(false),
+        #[flatten]
+        pub wsadmin: WsadminArgs,
+    }
 }
 
 /// What happened, or in check mode what would happen, to one orphan.
@@ -69,17 +71,6 @@ pub const BODY: &str = include_str!("../jython/orphan.py");
 impl Module for Orphans {
     const NAME: &'static str = "lc_orphan";
     type Options = Options;
-
-    fn spec() -> ArgSpec {
-        ArgSpec::new()
-            .opt(Opt::list("orphans", Elem::Dict).required())
-            .opt(Opt::str("action").default("report").choices(ACTIONS))
-            .opt(Opt::dict("policy"))
-            .opt(Opt::str("target_community"))
-            .opt(Opt::bool("replace_default_widget").default(false))
-            .opt(Opt::bool("confirm_delete").default(false))
-            .opts(wsadmin::options())
-    }
 
     fn run(o: Options, ctx: &Context) -> Result<Outcome, Error> {
         let orphans = parse_orphans(&o.orphans)?;

@@ -16,7 +16,7 @@
 pub mod message;
 pub mod smtp;
 
-use lc_core::{ArgSpec, Context, Elem, Error, Module, Opt, Outcome, Secret};
+use lc_core::{Context, Elem, Error, Module, Outcome, Secret};
 use sha2::{Digest, Sha256};
 use smtp::{Security, Session, Settings};
 use std::path::{Path, PathBuf};
@@ -46,21 +46,23 @@ pub struct Message {
     pub text: String,
 }
 
-#[derive(Debug, serde::Deserialize)]
-pub struct Options {
-    pub messages: Vec<Message>,
-    pub record: String,
-    pub host: String,
-    pub port: Option<i64>,
-    pub tls: String,
-    pub from: String,
-    pub user: Option<String>,
-    pub password: Option<Secret>,
-    pub validate_certs: bool,
-    pub ca_path: Option<String>,
-    pub timeout: i64,
-    pub subject: String,
-    pub helo: Option<String>,
+lc_core::options! {
+    #[derive(Debug)]
+    pub struct Options {
+        pub messages: Vec<Message> => list(Elem::Dict).required(),
+        pub record: String => path().required(),
+        pub host: String => str().required(),
+        pub port: Option<i64> => int(),
+        pub tls: String => str().default("starttls").choices(&["starttls", "implicit", "none"]),
+        pub from: String => str().required(),
+        pub user: Option<String> => str(),
+        pub password: Option<Secret> => secret(),
+        pub validate_certs: bool => bool().default(true),
+        pub ca_path: Option<String> => path(),
+        pub timeout: i64 => int().default(30),
+        pub subject: String => str().default(DEFAULT_SUBJECT),
+        pub helo: Option<String> => str(),
+    }
 }
 
 /// The record of the messages the server accepted.
@@ -132,27 +134,6 @@ struct NotMailable {
 impl Module for OwnerMail {
     const NAME: &'static str = "lc_owner_mail";
     type Options = Options;
-
-    fn spec() -> ArgSpec {
-        ArgSpec::new()
-            .opt(Opt::list("messages", Elem::Dict).required())
-            .opt(Opt::path("record").required())
-            .opt(Opt::str("host").required())
-            .opt(Opt::int("port"))
-            .opt(
-                Opt::str("tls")
-                    .default("starttls")
-                    .choices(&["starttls", "implicit", "none"]),
-            )
-            .opt(Opt::str("from").required())
-            .opt(Opt::str("user"))
-            .opt(Opt::secret("password"))
-            .opt(Opt::bool("validate_certs").default(true))
-            .opt(Opt::path("ca_path"))
-            .opt(Opt::int("timeout").default(30))
-            .opt(Opt::str("subject").default(DEFAULT_SUBJECT))
-            .opt(Opt::str("helo"))
-    }
 
     fn run(o: Options, ctx: &Context) -> Result<Outcome, Error> {
         let security = Security::parse(&o.tls).ok_or_else(|| {

@@ -8,7 +8,7 @@
 //! creator as the owner to contact and is listed in `unresolved` with the reason.
 
 use lc_core::recovery::{self, CommunityToContact, Owner, Recovery};
-use lc_core::{ArgSpec, Context, Elem, Error, Module, Opt, Outcome, Secret};
+use lc_core::{Context, Elem, Error, Module, Outcome, Secret};
 use quick_xml::events::Event;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -22,18 +22,20 @@ pub const MEMBERS_PATH: &str = "/communities/service/atom/community/members";
 /// The most pages read for one community (a server that keeps saying "next").
 pub const MAX_PAGES: usize = 1000;
 
-#[derive(Debug, serde::Deserialize)]
-pub struct Options {
-    pub communities: Vec<CommunityToContact>,
-    pub url: String,
-    pub user: Option<String>,
-    pub password: Option<Secret>,
-    pub ca_path: Option<String>,
-    pub validate_certs: bool,
-    pub timeout: i64,
-    pub concurrency: i64,
-    pub page_size: i64,
-    pub report_dir: Option<String>,
+lc_core::options! {
+    #[derive(Debug)]
+    pub struct Options {
+        pub communities: Vec<CommunityToContact> => list(Elem::Dict).required(),
+        pub url: String => str().required(),
+        pub user: Option<String> => str(),
+        pub password: Option<Secret> => secret(),
+        pub ca_path: Option<String> => path(),
+        pub validate_certs: bool => bool().default(true),
+        pub timeout: i64 => int().default(30),
+        pub concurrency: i64 => int().default(4),
+        pub page_size: i64 => int().default(100),
+        pub report_dir: Option<String> => path(),
+    }
 }
 
 /// How one community's lookup ended.
@@ -47,20 +49,6 @@ pub struct Unresolved {
 impl Module for Owners {
     const NAME: &'static str = "lc_owners";
     type Options = Options;
-
-    fn spec() -> ArgSpec {
-        ArgSpec::new()
-            .opt(Opt::list("communities", Elem::Dict).required())
-            .opt(Opt::str("url").required())
-            .opt(Opt::str("user"))
-            .opt(Opt::secret("password"))
-            .opt(Opt::path("ca_path"))
-            .opt(Opt::bool("validate_certs").default(true))
-            .opt(Opt::int("timeout").default(30))
-            .opt(Opt::int("concurrency").default(4))
-            .opt(Opt::int("page_size").default(100))
-            .opt(Opt::path("report_dir"))
-    }
 
     fn run(o: Options, ctx: &Context) -> Result<Outcome, Error> {
         let base = check_url(&o.url)?;

@@ -1,19 +1,21 @@
 //! The lc_queue module: options, the generated script and how its output becomes a result.
 
 use lc_core::wsadmin::{self, Script, WsadminArgs};
-use lc_core::{ArgSpec, Context, Elem, Error, Module, Opt, Outcome};
+use lc_core::{ArgSpec, Context, Elem, Error, Module, OptionSet, Outcome};
 use std::collections::BTreeMap;
 
 pub struct Queue;
 
-#[derive(Debug, serde::Deserialize)]
-pub struct Options {
-    pub state: String,
-    pub remote_apps: Option<Vec<String>>,
-    pub resource_type: Option<String>,
-    pub resource_id: Option<String>,
-    #[serde(flatten)]
-    pub wsadmin: WsadminArgs,
+lc_core::options! {
+    #[derive(Debug)]
+    pub struct Options {
+        pub state: String => str().default("status").choices(&["cleared", "status"]),
+        pub remote_apps: Option<Vec<String>> => list(Elem::Str),
+        pub resource_type: Option<String> => str().choices(&["community"]),
+        pub resource_id: Option<String> => str(),
+        #[flatten]
+        pub wsadmin: WsadminArgs,
+    }
 }
 
 /// ARGS: check (1|0), scope (apps|type|id|none), then the app ids, or the resource id.
@@ -28,17 +30,7 @@ impl Module for Queue {
     type Options = Options;
 
     fn spec() -> ArgSpec {
-        ArgSpec::new()
-            .opt(
-                Opt::str("state")
-                    .default("status")
-                    .choices(&["cleared", "status"]),
-            )
-            .opt(Opt::list("remote_apps", Elem::Str))
-            .opt(Opt::str("resource_type").choices(&["community"]))
-            .opt(Opt::str("resource_id"))
-            .mutually_exclusive(&["remote_apps", "resource_type", "resource_id"])
-            .opts(wsadmin::options())
+        Options::spec().mutually_exclusive(&["remote_apps", "resource_type", "resource_id"])
     }
 
     fn run(o: Options, ctx: &Context) -> Result<Outcome, Error> {

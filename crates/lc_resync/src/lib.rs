@@ -17,7 +17,7 @@ use lc_core::apps::{self, App};
 use lc_core::error::ErrorKind;
 use lc_core::replay::{self, RETRY_TASK};
 use lc_core::wsadmin::{self, Output, Script, WsadminArgs};
-use lc_core::{ArgSpec, Context, Elem, Error, Module, Opt, Outcome};
+use lc_core::{ArgSpec, Context, Elem, Error, Module, OptionSet, Outcome};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -25,15 +25,17 @@ use std::sync::OnceLock;
 
 pub struct Resync;
 
-#[derive(Debug, Deserialize)]
-pub struct Options {
-    pub communities: Option<Vec<serde_json::Value>>,
-    pub all_communities_for: Option<Vec<String>>,
-    pub share_repair: Option<Vec<String>>,
-    pub state_dir: Option<PathBuf>,
-    pub request_timeout: u64,
-    #[serde(flatten)]
-    pub wsadmin: WsadminArgs,
+lc_core::options! {
+    #[derive(Debug)]
+    pub struct Options {
+        pub communities: Option<Vec<serde_json::Value>> => list(Elem::Raw),
+        pub all_communities_for: Option<Vec<String>> => list(Elem::Str),
+        pub share_repair: Option<Vec<String>> => list(Elem::Str).choices(SHARE_APPS),
+        pub state_dir: Option<PathBuf> => path(),
+        pub request_timeout: u64 => int().default(0),
+        #[flatten]
+        pub wsadmin: WsadminArgs,
+    }
 }
 
 /// The applications whose community shares `share_repair` can repair: those with a
@@ -59,15 +61,9 @@ impl Module for Resync {
     type Options = Options;
 
     fn spec() -> ArgSpec {
-        ArgSpec::new()
-            .opt(Opt::list("communities", Elem::Raw))
-            .opt(Opt::list("all_communities_for", Elem::Str))
-            .opt(Opt::list("share_repair", Elem::Str).choices(SHARE_APPS))
-            .opt(Opt::path("state_dir"))
-            .opt(Opt::int("request_timeout").default(0))
+        Options::spec()
             .mutually_exclusive(&["communities", "all_communities_for"])
             .required_one_of(&["communities", "all_communities_for", "share_repair"])
-            .opts(wsadmin::options())
     }
 
     fn run(o: Options, ctx: &Context) -> Result<Outcome, Error> {

@@ -1,16 +1,18 @@
 //! The lc_scheduler module: options, the generated script and how its output becomes a result.
 
 use lc_core::wsadmin::{self, Script, WsadminArgs};
-use lc_core::{ArgSpec, Context, Error, Module, Opt, Outcome};
+use lc_core::{Context, Error, Module, Outcome};
 
 pub struct Scheduler;
 
-#[derive(Debug, serde::Deserialize)]
-pub struct Options {
-    pub task: String,
-    pub state: String,
-    #[serde(flatten)]
-    pub wsadmin: WsadminArgs,
+lc_core::options! {
+    #[derive(Debug)]
+    pub struct Options {
+        pub task: String => str().default("LifecycleRetryQueuedEvents").choices(TASKS),
+        pub state: String => str().default("status").choices(&["paused", "resumed", "status"]),
+        #[flatten]
+        pub wsadmin: WsadminArgs,
+    }
 }
 
 /// Task names the documentation gives for CommunitiesScheduler.
@@ -19,21 +21,6 @@ pub const TASKS: &[&str] = &["LifecycleRetryQueuedEvents", "EventLogCleanup"];
 impl Module for Scheduler {
     const NAME: &'static str = "lc_scheduler";
     type Options = Options;
-
-    fn spec() -> ArgSpec {
-        ArgSpec::new()
-            .opt(
-                Opt::str("task")
-                    .default("LifecycleRetryQueuedEvents")
-                    .choices(TASKS),
-            )
-            .opt(
-                Opt::str("state")
-                    .default("status")
-                    .choices(&["paused", "resumed", "status"]),
-            )
-            .opts(wsadmin::options())
-    }
 
     fn run(o: Options, ctx: &Context) -> Result<Outcome, Error> {
         // One run: the script reads the status itself and changes the task only when needed.

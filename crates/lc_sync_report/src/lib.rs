@@ -12,20 +12,22 @@ use lc_core::formats::report as report_fmt;
 use lc_core::recovery::{self, CommunityDetails, Recovery, Unread};
 use lc_core::report::{self, ColumnMap, Labels, ReportKind};
 use lc_core::wsadmin::{self, Script, WsadminArgs};
-use lc_core::{ArgSpec, Context, Elem, Error, Module, Opt, Outcome};
+use lc_core::{Context, Elem, Error, Module, Outcome};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 pub struct SyncReport;
 
-#[derive(Debug, serde::Deserialize)]
-pub struct Options {
-    pub exports: Vec<String>,
-    pub output_dir: String,
-    pub column_map: Option<HashMap<String, Labels>>,
-    pub community_details: bool,
-    #[serde(flatten)]
-    pub wsadmin: WsadminArgs,
+lc_core::options! {
+    #[derive(Debug)]
+    pub struct Options {
+        pub exports: Vec<String> => list(Elem::Str).required(),
+        pub output_dir: String => str().required(),
+        pub column_map: Option<HashMap<String, Labels>> => dict(),
+        pub community_details: bool => bool().default(true),
+        #[flatten]
+        pub wsadmin: WsadminArgs,
+    }
 }
 
 /// ARGS: output folder, fetch details (1|0), the differences reports' suffix; DATA: the export
@@ -38,15 +40,6 @@ pub const BODY: &str = include_str!("../jython/sync_report.py");
 impl Module for SyncReport {
     const NAME: &'static str = "lc_sync_report";
     type Options = Options;
-
-    fn spec() -> ArgSpec {
-        ArgSpec::new()
-            .opt(Opt::list("exports", Elem::Str).required())
-            .opt(Opt::str("output_dir").required())
-            .opt(Opt::dict("column_map"))
-            .opt(Opt::bool("community_details").default(true))
-            .opts(wsadmin::options())
-    }
 
     fn run(o: Options, ctx: &Context) -> Result<Outcome, Error> {
         let columns = ColumnMap::new(&o.column_map.clone().unwrap_or_default())?;

@@ -10,30 +10,24 @@
 //! writes nothing.
 
 use lc_core::verify::{self, Baseline, Verification};
-use lc_core::{ArgSpec, Context, Error, Module, Opt, Outcome};
+use lc_core::{Context, Error, Module, Outcome};
 use std::path::{Path, PathBuf};
 
 pub struct Verify;
 
-#[derive(Debug, serde::Deserialize)]
-pub struct Options {
-    pub baseline: String,
-    pub baseline_after_resync: Option<String>,
-    pub current: Option<String>,
-    pub dest: Option<String>,
+lc_core::options! {
+    #[derive(Debug)]
+    pub struct Options {
+        pub baseline: String => path().required(),
+        pub baseline_after_resync: Option<String> => path(),
+        pub current: Option<String> => path(),
+        pub dest: Option<String> => path(),
+    }
 }
 
 impl Module for Verify {
     const NAME: &'static str = "lc_verify";
     type Options = Options;
-
-    fn spec() -> ArgSpec {
-        ArgSpec::new()
-            .opt(Opt::path("baseline").required())
-            .opt(Opt::path("baseline_after_resync"))
-            .opt(Opt::path("current"))
-            .opt(Opt::path("dest"))
-    }
 
     fn run(o: Options, ctx: &Context) -> Result<Outcome, Error> {
         let path = Baseline::choose(

@@ -11,22 +11,26 @@ use std::sync::OnceLock;
 /// The default `wsadmin_path` (Linux, profile `Dmgr01`).
 pub const DEFAULT_WSADMIN: &str = "/opt/IBM/WebSphere/AppServer/profiles/Dmgr01/bin/wsadmin.sh";
 
-/// The wsadmin options shared by every lc_* module (design.md §3).
-#[derive(Debug, Clone, serde::Deserialize)]
-pub struct WsadminArgs {
-    pub wsadmin_path: PathBuf,
-    pub host: Option<String>,
-    pub port: Option<u16>,
-    pub conntype: Option<String>,
-    pub user: Option<String>,
-    pub password: Option<Secret>,
-    pub service_index: Option<u32>,
-    pub timeout: Option<u64>,
-    #[serde(default)]
-    pub java_options: Vec<String>,
-    /// Where the Connections admin scripts are when neither the profile's `bin/` nor its
-    /// `config/bin_lc_admin/` holds them.
-    pub admin_scripts_dir: Option<String>,
+crate::options! {
+    /// The wsadmin options shared by every lc_* module (design.md §3), flattened into each one's
+    /// options.
+    #[derive(Debug, Clone)]
+    pub struct WsadminArgs {
+        pub wsadmin_path: PathBuf => path().default(DEFAULT_WSADMIN),
+        pub host: Option<String> => str(),
+        pub port: Option<u16> => int(),
+        pub conntype: Option<String> =>
+            str().choices(&["SOAP", "RMI", "IPC", "JSR160RMI", "NONE", ""]),
+        pub user: Option<String> => str(),
+        pub password: Option<Secret> => secret(),
+        pub service_index: Option<u32> => int(),
+        pub timeout: Option<u64> => int(),
+        #[serde(default)]
+        pub java_options: Vec<String> => list(Elem::Str).default(Vec::<String>::new()),
+        /// Where the Connections admin scripts are when neither the profile's `bin/` nor its
+        /// `config/bin_lc_admin/` holds them.
+        pub admin_scripts_dir: Option<String> => path(),
+    }
 }
 
 impl WsadminArgs {
@@ -91,20 +95,9 @@ impl WsadminArgs {
     }
 }
 
-/// The wsadmin options, to be added to a module's [`crate::ArgSpec`].
+/// The wsadmin options, as a module that flattens [`WsadminArgs`] into its options gets them.
 pub fn options() -> Vec<Opt> {
-    vec![
-        Opt::path("wsadmin_path").default(DEFAULT_WSADMIN),
-        Opt::str("host"),
-        Opt::int("port"),
-        Opt::str("conntype").choices(&["SOAP", "RMI", "IPC", "JSR160RMI", "NONE", ""]),
-        Opt::str("user"),
-        Opt::secret("password"),
-        Opt::int("service_index"),
-        Opt::int("timeout"),
-        Opt::list("java_options", Elem::Str).default(Vec::<String>::new()),
-        Opt::path("admin_scripts_dir"),
-    ]
+    <WsadminArgs as crate::OptionSet>::options()
 }
 
 /// Checks the options that reach the wsadmin command line, before anything runs.
