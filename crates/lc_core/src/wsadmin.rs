@@ -18,6 +18,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
+pub mod module;
+
 /// The default `wsadmin_path` (Linux, profile `Dmgr01`).
 pub const DEFAULT_WSADMIN: &str = "/opt/IBM/WebSphere/AppServer/profiles/Dmgr01/bin/wsadmin.sh";
 /// The prefix of the lines a generated script prints for its caller.
