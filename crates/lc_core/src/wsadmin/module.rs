@@ -2,11 +2,12 @@
 //!
 //! A module validates its options and makes a pure plan: a list of items (one orphan, one admin
 //! call), each with a [`Status`]. What the layer does with them:
-//! - [`script`]: the module's Jython body (a `.py` file beside its crate, `include_str!`) with
+//! - [`script`], [`flag`]: the module's Jython body (a `.py` file beside its crate, `include_str!`) with
 //!   the Communities admin script loaded, ARGS and DATA rows added by the module;
 //! - [`prepare`]: the wsadmin options checked before anything is made on the host (a check-mode
 //!   run starts no wsadmin, so it does not need them);
 //! - [`todo`]: the items still [`Status::Planned`], whose DATA rows the script gets;
+//! - [`execute`]: runs the script of a module that reads the output itself;
 //! - [`run`]: runs the script, reads each `outcome` record (index, status, message) into the
 //!   item it names through the module's own reader, then marks what wsadmin never reached with
 //!   [`ended_before`];
@@ -99,6 +100,11 @@ pub fn flag(on: bool) -> &'static str {
     }
 }
 
+/// Runs a script whose output the module reads itself.
+pub fn execute(args: &WsadminArgs, script: &Script, ctx: &Context) -> Result<Output, Error> {
+    super::run(args, script, ctx.tmpdir.as_deref())
+}
+
 /// Checks the wsadmin options before the module makes anything on the host (its folders, its
 /// state); in check mode nothing is made and wsadmin does not start, so they are not needed.
 pub fn prepare(ctx: &Context, args: &WsadminArgs) -> Result<(), Error> {
@@ -160,7 +166,7 @@ pub fn run<I: Item>(
     what: &str,
     read: impl FnMut(&mut I, Status, &str),
 ) -> Result<Output, Error> {
-    let out = super::run(args, script, ctx.tmpdir.as_deref())?;
+    let out = execute(args, script, ctx)?;
     read_outcomes(&out, items, read);
     ended_before(items, todo, what);
     Ok(out)
