@@ -1,4 +1,7 @@
 //! The lc_orphan module: the plan per orphan, the generated script and the outcomes.
+//!
+//! The statuses, outcome records, counts and the first failure are those of
+//! [`lc_core::wsadmin::module`]; what is its own here is the plan, the DATA rows and the words.
 
 use lc_core::wsadmin::module::{self as layer, Counts, Item, Status};
 use lc_core::wsadmin::{self, WsadminArgs};

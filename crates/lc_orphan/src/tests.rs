@@ -162,3 +162,28 @@ fn server_messages_lose_their_class_names() {
     );
 }
 
+#[test]
+fn the_result_counts_and_names_the_first_failure() {
+    let mut p = plan(
+        &options("assign", Some(TARGET), false),
+        &[
+            orphan("Files", "f1", GONE, false),
+            orphan("Blog", "b1", GONE, false),
+            orphan("Wiki", "w1", GONE, false),
+        ],
+        &BTreeMap::new(),
+    );
+    p[0].set(Status::Done, "assigned".into());
+    p[1].set(Status::Failed, "no weblog b1".into());
+    let out = finish(p, false);
+    assert!(out.failed && out.changed);
+    assert_eq!(
+        out.msg.as_deref(),
+        Some("1 of 3 orphans failed (1 done, 0 skipped); first: Blog b1: no weblog b1")
+    );
+    assert_eq!(
+        out.fields["counts"],
+        serde_json::json!({"done": 1, "failed": 1, "planned": 1, "skipped": 0, "total": 3})
+    );
+    assert_eq!(out.fields["outcomes"][1]["status"], "failed");
+}

@@ -12,6 +12,11 @@
 //! start of the next run). A rerun with the same options skips what finished and restarts an
 //! interrupted all-communities pass with `restartResyncRemoteAppsForAllCommunities` after its
 //! last processed community; other options start afresh.
+//!
+//! Map: `plan` the calls and their outcomes; `store` the state file and journal;
+//! `progress` the progress lines of a pass; `preconditions` the scheduler task and queue
+//! the script reads first. Statuses, outcome records, counts and the first failure are those of
+//! [`lc_core::wsadmin::module`].
 
 use lc_core::error::ErrorKind;
 use lc_core::replay::{self, RETRY_TASK};
