@@ -22,6 +22,7 @@ use std::sync::OnceLock;
 mod args;
 mod diagnosis;
 mod java_map;
+pub mod module;
 mod process;
 mod record;
 mod script;

@@ -8,7 +8,8 @@
 
 use lc_core::apps::{App, APPS};
 use lc_core::export::Layout;
-use lc_core::wsadmin::{self, Script, WsadminArgs};
+use lc_core::wsadmin::module as layer;
+use lc_core::wsadmin::WsadminArgs;
 use lc_core::{Context, Elem, Error, Module, Outcome};
 use std::path::{Path, PathBuf};
 
@@ -81,10 +82,8 @@ impl Module for Export {
 
     fn run(o: Options, ctx: &Context) -> Result<Outcome, Error> {
         lc_core::validate::check_remote_path("dest_dir", &o.dest_dir)?;
-        if !ctx.check_mode {
-            // Every option checked before dest_dir is made.
-            wsadmin::validate(&o.wsadmin.normalized())?;
-        }
+        // Every option checked before dest_dir is made.
+        layer::prepare(ctx, &o.wsadmin)?;
         let dest = o.dest_dir.trim_end_matches('/').to_string();
         let dest = if dest.is_empty() {
             "/".to_string()
@@ -148,17 +147,15 @@ impl Module for Export {
             lc_core::fs::create_dir(Path::new(&dest))
                 .map_err(|e| e.context("creating dest_dir"))?;
         }
-        let mut script = Script::new(body())
-            .load(lc_core::apps::COMMUNITIES_SCRIPT)
-            .arg(if optional { "1" } else { "0" })
+        let mut script = layer::script(body())
+            .arg(layer::flag(optional))
             .request_timeout(o.request_timeout);
         for a in &apps {
             // A stale partial file from an earlier, interrupted run must not be mistaken for this one.
             let _ = std::fs::remove_file(partial_path(a));
             script = script.arg(a.id).arg(partial_path(a));
         }
-        let out = wsadmin::run(&o.wsadmin, &script, ctx.tmpdir.as_deref());
-        let out = match out {
+        let out = match layer::execute(&o.wsadmin, &script, ctx) {
             Ok(out) => out,
             Err(e) => {
                 for a in &apps {

@@ -1,6 +1,10 @@
 //! The lc_orphan module: the plan per orphan, the generated script and the outcomes.
+//!
+//! The statuses, outcome records, counts and the first failure are those of
+//! [`lc_core::wsadmin::module`]; what is its own here is the plan, the DATA rows and the words.
 
-use lc_core::wsadmin::{self, Script, WsadminArgs};
+use lc_core::wsadmin::module::{self as layer, Counts, Item, Status};
+use lc_core::wsadmin::WsadminArgs;
 use lc_core::{Context, Elem, Error, Module, Outcome};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -39,7 +43,7 @@ pub struct OrphanOutcome {
     pub old_community_uuid: String,
     pub action: String,
     /// `done`, `skipped`, `failed`, or in check mode `planned`.
-    pub status: String,
+    pub status: Status,
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub target_community: Option<String>,
@@ -83,11 +87,10 @@ impl Module for Orphans {
             }
         }
         let mut outcomes = plan(&o, &orphans, &policy);
-        let todo: Vec<usize> = outcomes
-            .iter()
-            .enumerate()
-            .filter(|(_, p)| p.status == "planned" && p.follows.is_none())
-            .map(|(i, _)| i)
+        // A row that goes with another row's call gets no DATA row of its own.
+        let todo: Vec<usize> = layer::todo(&outcomes)
+            .into_iter()
+            .filter(|&i| outcomes[i].follows.is_none())
             .collect();
         if ctx.check_mode || todo.is_empty() {
             return Ok(finish(outcomes, ctx.check_mode));
@@ -111,40 +114,30 @@ impl Module for Orphans {
                 ]
             })
             .collect();
-        let script = Script::new(BODY)
-            .load(lc_core::apps::COMMUNITIES_SCRIPT)
-            .rows(rows);
-        let out = wsadmin::run(&o.wsadmin, &script, ctx.tmpdir.as_deref())?;
-        for r in out.tagged("outcome") {
-            let Some(p) = r
-                .field(0)
-                .parse::<usize>()
-                .ok()
-                .and_then(|i| outcomes.get_mut(i))
-            else {
-                continue;
-            };
-            p.status = r.field(1).to_string();
-            p.message = explain(p, r.field(2), o.replace_default_widget);
-        }
-        for i in todo {
-            let p = &mut outcomes[i];
-            if p.status == "planned" {
-                p.status = "failed".into();
-                p.message = "wsadmin ended before this orphan was handled".into();
-            }
-        }
+        let script = layer::script(BODY).rows(rows);
+        layer::run(
+            &o.wsadmin,
+            &script,
+            ctx,
+            &mut outcomes,
+            &todo,
+            "orphan was handled",
+            |p, status, raw| {
+                p.status = status;
+                p.message = explain(p, raw, o.replace_default_widget);
+            },
+        )?;
         for i in 0..outcomes.len() {
             let Some(l) = outcomes[i].follows else {
                 continue;
             };
-            let (status, leader_id) = (outcomes[l].status.clone(), outcomes[l].object_id.clone());
+            let (status, leader_id) = (outcomes[l].status, outcomes[l].object_id.clone());
             let p = &mut outcomes[i];
-            if status == "done" {
-                p.status = "done".into();
+            if status == Status::Done {
+                p.status = Status::Done;
                 p.message = done_with(p, &leader_id);
             } else {
-                p.status = "failed".into();
+                p.status = Status::Failed;
                 p.message = format!(
                     "not handled: it goes with {} {leader_id} of the same community, which failed",
                     p.application
@@ -224,7 +217,7 @@ fn plan(o: &Options, orphans: &[Orphan], policy: &BTreeMap<String, String>) -> V
     let mut leaders: HashMap<(String, String, String, String), usize> = HashMap::new();
     let mut claims: HashMap<(String, String), usize> = HashMap::new();
     for i in 0..outcomes.len() {
-        if outcomes[i].status != "planned" {
+        if outcomes[i].status != Status::Planned {
             continue;
         }
         let p = &outcomes[i];
@@ -238,10 +231,10 @@ fn plan(o: &Options, orphans: &[Orphan], policy: &BTreeMap<String, String>) -> V
             );
             if let Some(&l) = leaders.get(&key) {
                 let leader_id = outcomes[l].object_id.clone();
-                let leader_failed = outcomes[l].status == "failed";
+                let leader_failed = outcomes[l].status == Status::Failed;
                 let p = &mut outcomes[i];
                 if leader_failed {
-                    p.status = "failed".into();
+                    p.status = Status::Failed;
                     p.message = format!(
                         "not handled: it goes with {} {leader_id} of the same community, which cannot be done",
                         p.application
@@ -267,7 +260,7 @@ fn plan(o: &Options, orphans: &[Orphan], policy: &BTreeMap<String, String>) -> V
             Some(&c) => {
                 let first = outcomes[c].object_id.clone();
                 let p = &mut outcomes[i];
-                p.status = "failed".into();
+                p.status = Status::Failed;
                 p.message = format!(
                     "community {target} already receives {} {first} in this run and a community holds one {} widget: give this one another target_community",
                     p.application, p.application
@@ -295,14 +288,14 @@ fn first_plan(
                 object_id: orphan.object_id.clone(),
                 old_community_uuid: orphan.old_community_uuid.clone(),
                 action: action.clone(),
-                status: "planned".into(),
+                status: Status::Planned,
                 message: String::new(),
                 target_community: None,
                 follows: None,
             };
             match action.as_str() {
                 "report" => {
-                    p.status = "skipped".into();
+                    p.status = Status::Skipped;
                     p.message = "reported only: keep it (action assign) or delete it (action delete)".into();
                 }
                 "assign" => {
@@ -315,7 +308,7 @@ fn first_plan(
                             p.target_community = Some(t);
                         }
                         None => {
-                            p.status = "skipped".into();
+                            p.status = Status::Skipped;
                             p.message = "needs a target community: its old community no longer exists; give target_community".into();
                         }
                     }
@@ -324,7 +317,7 @@ fn first_plan(
                     if o.confirm_delete {
                         p.message = "delete with the application's own command".into();
                     } else {
-                        p.status = "skipped".into();
+                        p.status = Status::Skipped;
                         p.message = "not deleted: deletion happens only with confirm_delete: true".into();
                     }
                 }
@@ -336,7 +329,7 @@ fn first_plan(
 
 /// A per-orphan message that says what to do about a known failure.
 fn explain(p: &OrphanOutcome, raw: &str, replace: bool) -> String {
-    if p.status != "failed" {
+    if p.status != Status::Failed {
         return raw.to_string();
     }
     let text = peel_exception(raw);
@@ -384,226 +377,52 @@ fn peel_exception(raw: &str) -> String {
     rest.to_string()
 }
 
-fn finish(outcomes: Vec<OrphanOutcome>, check_mode: bool) -> Outcome {
-    let count = |s: &str| outcomes.iter().filter(|p| p.status == s).count();
-    let (done, skipped, failed, planned) = (
-        count("done"),
-        count("skipped"),
-        count("failed"),
-        count("planned"),
-    );
-    let mut counts = BTreeMap::new();
-    for (k, v) in [
-        ("done", done),
-        ("skipped", skipped),
-        ("failed", failed),
-        ("planned", planned),
-        ("total", outcomes.len()),
-    ] {
-        counts.insert(k, v);
+impl Item for OrphanOutcome {
+    fn status(&self) -> Status {
+        self.status
     }
-    let first_failure = || {
-        outcomes
-            .iter()
-            .find(|p| p.status == "failed")
-            .map(|p| format!("{} {}: {}", p.application, p.object_id, p.message))
-            .unwrap_or_default()
-    };
+    fn set(&mut self, status: Status, message: String) {
+        self.status = status;
+        self.message = message;
+    }
+    fn name(&self) -> String {
+        format!("{} {}", self.application, self.object_id)
+    }
+    fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+fn finish(outcomes: Vec<OrphanOutcome>, check_mode: bool) -> Outcome {
+    let c = Counts::of(&outcomes);
     let msg = if check_mode {
         let mut m = format!(
-            "would handle {planned} of {} orphans ({skipped} left as reported)",
-            outcomes.len()
+            "would handle {} of {} orphans ({} left as reported)",
+            c.planned, c.total, c.skipped
         );
-        if failed > 0 {
+        if c.failed > 0 {
             m.push_str(&format!(
-                "; {failed} cannot be done as asked; first: {}",
-                first_failure()
+                "; {} cannot be done as asked; first: {}",
+                c.failed,
+                c.first_failure(&outcomes)
             ));
         }
         m
-    } else if failed > 0 {
-        format!(
-            "{failed} of {} orphans failed ({done} done, {skipped} skipped); first: {}",
-            outcomes.len(),
-            first_failure()
-        )
+    } else if c.failed > 0 {
+        c.failures("orphans", &outcomes)
     } else {
         format!(
-            "{done} orphans handled, {skipped} left as reported, of {}",
-            outcomes.len()
+            "{} orphans handled, {} left as reported, of {}",
+            c.done, c.skipped, c.total
         )
     };
-    let mut out = Outcome::new(done > 0 || (check_mode && planned > 0))
+    let mut out = Outcome::new(c.done > 0 || (check_mode && c.planned > 0))
         .msg(msg)
         .with("outcomes", &outcomes)
-        .with("counts", &counts);
-    out.failed = failed > 0;
+        .with("counts", c);
+    out.failed = c.failed > 0;
     out
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const OLD: &str = "11111111-1111-1111-1111-111111111111";
-    const GONE: &str = "22222222-2222-2222-2222-222222222222";
-    const TARGET: &str = "33333333-3333-3333-3333-333333333333";
-
-    fn options(action: &str, target: Option<&str>, confirm_delete: bool) -> Options {
-        Options {
-            orphans: Vec::new(),
-            action: action.into(),
-            policy: None,
-            target_community: target.map(String::from),
-            replace_default_widget: false,
-            confirm_delete,
-            wsadmin: WsadminArgs {
-                wsadmin_path: wsadmin::DEFAULT_WSADMIN.into(),
-                host: None,
-                port: None,
-                conntype: None,
-                user: None,
-                password: None,
-                service_index: None,
-                timeout: None,
-                java_options: Vec::new(),
-                admin_scripts_dir: None,
-            },
-        }
-    }
-
-    fn orphan(app: &str, id: &str, old: &str, exists: bool) -> Orphan {
-        Orphan {
-            application: app.into(),
-            object_id: id.into(),
-            old_community_uuid: old.into(),
-            community_exists: Some(exists),
-        }
-    }
-
-    fn statuses(p: &[OrphanOutcome]) -> Vec<(&str, Option<usize>)> {
-        p.iter().map(|o| (o.status.as_str(), o.follows)).collect()
-    }
-
-    #[test]
-    fn activities_of_one_community_go_with_the_first() {
-        let orphans = [
-            orphan("Activities", "a1", OLD, true),
-            orphan("Activities", "a2", OLD, true),
-            orphan("Activities", "a3", GONE, false),
-            orphan("Blog", "b1", OLD, true),
-        ];
-        let p = plan(&options("assign", None, false), &orphans, &BTreeMap::new());
-        assert_eq!(
-            statuses(&p),
-            [
-                ("planned", None),
-                ("planned", Some(0)),
-                ("skipped", None),
-                ("planned", None)
-            ]
-        );
-        assert_eq!(
-            p[1].message,
-            format!("goes with Activities a1: one call handles every one of community {OLD}")
-        );
-        let d = plan(&options("delete", None, true), &orphans, &BTreeMap::new());
-        assert_eq!(
-            statuses(&d),
-            [
-                ("planned", None),
-                ("planned", Some(0)),
-                ("planned", None),
-                ("planned", None)
-            ]
-        );
-    }
-
-    #[test]
-    fn a_second_orphan_of_an_app_for_the_same_target_cannot_be_done() {
-        let orphans = [
-            orphan("Files", "f1", GONE, false),
-            orphan("Files", "f2", OLD, true),
-            orphan("Blog", "b1", GONE, false),
-            orphan("Activities", "a1", GONE, false),
-            orphan("Activities", "a2", GONE, false),
-            orphan("Activities", "a3", OLD, true),
-        ];
-        let p = plan(
-            &options("assign", Some(TARGET), false),
-            &orphans,
-            &BTreeMap::new(),
-        );
-        assert_eq!(
-            statuses(&p),
-            [
-                ("planned", None),
-                ("failed", None),
-                ("planned", None),
-                ("planned", None),
-                ("planned", Some(3)),
-                ("failed", None)
-            ]
-        );
-        assert_eq!(
-            p[1].message,
-            format!("community {TARGET} already receives Files f1 in this run and a community holds one Files widget: give this one another target_community")
-        );
-        let out = finish(p, true);
-        assert!(out.failed);
-    }
-
-    #[test]
-    fn policy_per_application_and_deletion_only_when_confirmed() {
-        let orphans = [
-            orphan("Blog", "b1", OLD, true),
-            orphan("Files", "f1", GONE, false),
-            orphan("Wiki", "w1", GONE, false),
-        ];
-        let policy: BTreeMap<String, String> = [("Blog", "assign"), ("Files", "delete")]
-            .into_iter()
-            .map(|(a, b)| (a.to_string(), b.to_string()))
-            .collect();
-        let p = plan(&options("report", None, false), &orphans, &policy);
-        let got: Vec<(&str, &str)> = p
-            .iter()
-            .map(|o| (o.action.as_str(), o.status.as_str()))
-            .collect();
-        assert_eq!(
-            got,
-            [
-                ("assign", "planned"),
-                ("delete", "skipped"),
-                ("report", "skipped")
-            ]
-        );
-        assert_eq!(
-            p[1].message,
-            "not deleted: deletion happens only with confirm_delete: true"
-        );
-    }
-
-    #[test]
-    fn server_messages_lose_their_class_names() {
-        assert_eq!(
-            peel_exception("com.ibm.ws.scripting.ScriptingException: java.lang.IllegalArgumentException: no weblog x"),
-            "no weblog x"
-        );
-        assert_eq!(peel_exception("plain: text"), "plain: text");
-        assert_eq!(
-            peel_exception("java.lang.NullPointerException: "),
-            "java.lang.NullPointerException:"
-        );
-        let mut p = plan(
-            &options("assign", Some(TARGET), false),
-            &[orphan("Files", "f1", GONE, false)],
-            &BTreeMap::new(),
-        )
-        .remove(0);
-        p.status = "failed".into();
-        assert_eq!(
-            explain(&p, &format!("com.ibm.ws.scripting.ScriptingException: com.ibm.lconn.communities.exception.CommunityServiceException: community {TARGET} already has a Files widget"), false),
-            format!("community {TARGET} already has a Files widget (community {TARGET} already has a Files widget): set replace_default_widget: true to remove the default widget a new community gets, or choose another target_community")
-        );
-    }
-}
+mod tests;

@@ -1,6 +1,7 @@
 //! The lc_queue module: options, the generated script and how its output becomes a result.
 
-use lc_core::wsadmin::{self, Script, WsadminArgs};
+use lc_core::wsadmin::module as layer;
+use lc_core::wsadmin::{self, WsadminArgs};
 use lc_core::{ArgSpec, Context, Elem, Error, Module, OptionSet, Outcome};
 use std::collections::BTreeMap;
 
@@ -58,12 +59,11 @@ impl Module for Queue {
             }
             (None, None, None) => ("none", Vec::new()),
         };
-        let script = Script::new(BODY)
-            .load(lc_core::apps::COMMUNITIES_SCRIPT)
-            .arg(if ctx.check_mode { "1" } else { "0" })
+        let script = layer::script(BODY)
+            .arg(layer::flag(ctx.check_mode))
             .arg(scope)
             .args(values.clone());
-        let out = wsadmin::run(&o.wsadmin, &script, ctx.tmpdir.as_deref())?;
+        let out = layer::execute(&o.wsadmin, &script, ctx)?;
         interpret(&o, ctx, scope, &values, &out)
     }
 }

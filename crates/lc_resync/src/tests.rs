@@ -1,5 +1,8 @@
 use super::*;
+use lc_core::apps;
+use lc_core::wsadmin::{Output, Script};
 use serde_json::json;
+use std::path::Path;
 
 const U1: &str = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0";
 const U2: &str = "1f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f1";

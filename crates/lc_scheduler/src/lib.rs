@@ -1,6 +1,7 @@
 //! The lc_scheduler module: options, the generated script and how its output becomes a result.
 
-use lc_core::wsadmin::{self, Script, WsadminArgs};
+use lc_core::wsadmin::module as layer;
+use lc_core::wsadmin::{self, WsadminArgs};
 use lc_core::{Context, Error, Module, Outcome};
 
 pub struct Scheduler;
@@ -24,11 +25,12 @@ impl Module for Scheduler {
 
     fn run(o: Options, ctx: &Context) -> Result<Outcome, Error> {
         // One run: the script reads the status itself and changes the task only when needed.
-        let check = if ctx.check_mode { "1" } else { "0" };
-        let script = Script::new(format!("{}{BODY}", lc_core::replay::SCHEDULER_JYTHON))
-            .load(lc_core::apps::COMMUNITIES_SCRIPT)
-            .args([o.task.as_str(), o.state.as_str(), check]);
-        let out = wsadmin::run(&o.wsadmin, &script, ctx.tmpdir.as_deref())?;
+        let script = layer::script(format!("{}{BODY}", lc_core::replay::SCHEDULER_JYTHON)).args([
+            o.task.as_str(),
+            o.state.as_str(),
+            layer::flag(ctx.check_mode),
+        ]);
+        let out = layer::execute(&o.wsadmin, &script, ctx)?;
         interpret(&o, ctx, &out)
     }
 }

@@ -11,7 +11,8 @@ use lc_core::export::Layout;
 use lc_core::formats::report as report_fmt;
 use lc_core::recovery::{self, CommunityDetails, Recovery, Unread};
 use lc_core::report::{self, ColumnMap, Labels, ReportKind};
-use lc_core::wsadmin::{self, Script, WsadminArgs};
+use lc_core::wsadmin::module as layer;
+use lc_core::wsadmin::{self, WsadminArgs};
 use lc_core::{Context, Elem, Error, Module, Outcome};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -44,10 +45,8 @@ impl Module for SyncReport {
     fn run(o: Options, ctx: &Context) -> Result<Outcome, Error> {
         let columns = ColumnMap::new(&o.column_map.clone().unwrap_or_default())?;
         lc_core::validate::check_remote_path("output_dir", &o.output_dir)?;
-        if !ctx.check_mode {
-            // Every option checked before output_dir is made.
-            wsadmin::validate(&o.wsadmin.normalized())?;
-        }
+        // Every option checked before output_dir is made.
+        layer::prepare(ctx, &o.wsadmin)?;
         if o.exports.is_empty() {
             return Err(Error::invalid(
                 "exports is empty: give the export files of lc_export",
@@ -81,13 +80,12 @@ impl Module for SyncReport {
                 .with("exports", &layouts));
         }
         lc_core::fs::create_dir(&out_dir).map_err(|e| e.context("creating output_dir"))?;
-        let script = Script::new(BODY)
-            .load(lc_core::apps::COMMUNITIES_SCRIPT)
+        let script = layer::script(BODY)
             .arg(out_dir.display().to_string())
-            .arg(if o.community_details { "1" } else { "0" })
+            .arg(layer::flag(o.community_details))
             .arg(report_fmt::DIFFERENCES_SUFFIX)
             .rows(o.exports.iter().map(|x| vec![x.clone()]).collect());
-        let out = wsadmin::run(&o.wsadmin, &script, ctx.tmpdir.as_deref())?;
+        let out = layer::execute(&o.wsadmin, &script, ctx)?;
 
         let written = reports_written(&out, &o.exports, &apps, &out_dir)?;
         let mut differences = Vec::new();
