@@ -413,6 +413,7 @@ impl<W: Write> Rewriter<'_, W> {
     }
 }
 
+/// A name without its namespace prefix.
 fn local(name: &str) -> &str {
     name.rsplit(':').next().unwrap_or(name)
 }
