@@ -8,7 +8,7 @@ SHELL := /bin/bash
 VENV       := .venv
 PY         := $(VENV)/bin/python
 STAMP      := build/stamps
-MODULES    := ihs_maintenance lc_scheduler lc_queue lc_export lc_sync_report lc_orphan lc_resync lc_owners lc_owner_mail lc_verify
+MODULES    := ihs_maintenance lc_scheduler lc_queue lc_export lc_sync_report lc_orphan lc_resync lc_owners lc_owner_mail lc_verify lc_lock
 APT_PKGS   := apache2 openssl jython curl chromium time openssh-server openssh-client sudo acl
 # Where cargo writes every binary (modules, lc-sim, lc-bench): .cargo/config.toml builds for this
 # explicit target, statically linked. PLATFORM is how the collection names that build's binaries

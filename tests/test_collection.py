@@ -25,8 +25,8 @@ from test_recover import (DEMO_INVENTORY, FAILED, SUMMARY, TASK, Sites, assert_q
                           assert_site_open, by_host, contacts, out)
 
 # The binary modules (one native binary each, per platform) and every module ansible-doc lists.
-MODULES = ["ihs_maintenance", "lc_export", "lc_orphan", "lc_owner_mail", "lc_owners", "lc_queue", "lc_resync",
-           "lc_scheduler", "lc_sync_report", "lc_verify"]
+MODULES = ["ihs_maintenance", "lc_export", "lc_lock", "lc_orphan", "lc_owner_mail", "lc_owners", "lc_queue",
+           "lc_resync", "lc_scheduler", "lc_sync_report", "lc_verify"]
 LISTED = sorted(MODULES + ["lc_owner_messages"])
 AIX = "is AIX 7.2 (powerpc)"
 

@@ -14,7 +14,7 @@ import pytest
 from conftest import VENV_BIN, ansible_env, binary
 
 MODULES = ["ihs_maintenance", "lc_scheduler", "lc_queue", "lc_export", "lc_sync_report", "lc_orphan",
-           "lc_resync", "lc_owners", "lc_owner_mail", "lc_verify"]
+           "lc_resync", "lc_owners", "lc_owner_mail", "lc_verify", "lc_lock"]
 
 
 def readelf(*args: str | Path) -> str:
