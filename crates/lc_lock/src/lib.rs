@@ -10,7 +10,7 @@
 //! stops the task with one line naming its holder and how to clear it. `state: absent` removes
 //! the lock only when this run holds it. Check mode reads the lock and says what would happen.
 
-use lc_core::{ArgSpec, Context, Error, Module, Opt, Outcome};
+use lc_core::{Context, Elem, Error, Module, Outcome};
 use serde::Deserialize as _;
 use serde_json::{Map, Value};
 use std::io::ErrorKind;
@@ -21,13 +21,15 @@ mod tests;
 
 pub struct Lock;
 
-#[derive(Debug, serde::Deserialize)]
-pub struct Options {
-    pub path: String,
-    pub state: String,
-    pub holder: Record,
-    pub running_pids: Option<Vec<u64>>,
-    pub host_name: Option<String>,
+lc_core::options! {
+    #[derive(Debug)]
+    pub struct Options {
+        pub path: String => path().required(),
+        pub state: String => str().default("present").choices(&["present", "absent"]),
+        pub holder: Map<String, Value> => dict().required(),
+        pub running_pids: Option<Vec<u64>> => list(Elem::Int),
+        pub host_name: Option<String> => str(),
+    }
 }
 
 /// Who holds the lock: what its link points to, in this order.
@@ -47,6 +49,14 @@ pub struct Record {
     pub started: String,
     #[serde(default = "recover_yml")]
     pub playbook: String,
+}
+
+impl Record {
+    /// The `holder` option as a record; a value that is not one fails as the options do.
+    fn from_option(holder: &Map<String, Value>) -> Result<Record, Error> {
+        serde_json::from_value(Value::Object(holder.clone()))
+            .map_err(|e| Error::invalid(format!("invalid options for lc_lock: {e}")))
+    }
 }
 
 fn recover_yml() -> String {
@@ -72,19 +82,6 @@ impl Module for Lock {
     const NAME: &'static str = "lc_lock";
     type Options = Options;
 
-    fn spec() -> ArgSpec {
-        ArgSpec::new()
-            .opt(Opt::path("path").required())
-            .opt(
-                Opt::str("state")
-                    .default("present")
-                    .choices(&["present", "absent"]),
-            )
-            .opt(Opt::dict("holder").required())
-            .opt(Opt::list("running_pids", lc_core::Elem::Int))
-            .opt(Opt::str("host_name"))
-    }
-
     fn run(o: Options, ctx: &Context) -> Result<Outcome, Error> {
         let path = PathBuf::from(&o.path);
         if !path.is_absolute() || path.file_name().is_none() {
@@ -93,7 +90,7 @@ impl Module for Lock {
                 o.path
             )));
         }
-        let mut ours = o.holder.clone();
+        let mut ours = Record::from_option(&o.holder)?;
         ours.lock = o.path.clone();
         if o.state == "absent" {
             return release(&path, &ours, ctx.check_mode);
