@@ -193,8 +193,7 @@ def prepare(case: Case, root: Path) -> tuple[Path, dict]:
     return folder, args
 
 
-def run_case(case: Case, root: Path) -> tuple[Case, Path, dict, dict]:
-    folder, args = prepare(case, root)
+def run_case(case: Case, folder: Path, args: dict) -> tuple[Case, Path, dict, dict]:
     proc = subprocess.run([str(binary(case.module)), str(folder / "task" / "args")], capture_output=True,
                           timeout=60)
     assert proc.returncode in (0, 1), (case.id, proc.returncode, proc.stderr)
@@ -206,8 +205,11 @@ def run_case(case: Case, root: Path) -> tuple[Case, Path, dict, dict]:
 def outcomes(built):
     root = Path(tempfile.mkdtemp(prefix="lc-hostile-"))
     try:
+        # Every stand-in is written before any case starts: a script still open for writing in
+        # one thread while another forks cannot be executed ("Text file busy").
+        prepared = [(c, *prepare(c, root)) for c in CASES]
         with ThreadPoolExecutor(max_workers=4) as pool:
-            yield {c.id: r for c, *r in pool.map(lambda c: run_case(c, root), CASES)} | {"_cases": CASES}
+            yield {c.id: r for c, *r in pool.map(lambda p: run_case(*p), prepared)} | {"_cases": CASES}
     finally:
         shutil.rmtree(root, ignore_errors=True)
     assert not Path("/tmp/lcr-pwned").exists()
