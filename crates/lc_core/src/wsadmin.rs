@@ -29,7 +29,7 @@ mod script;
 #[cfg(test)]
 mod tests;
 
-pub use args::{options, validate, WsadminArgs, DEFAULT_WSADMIN};
+pub use args::{validate, WsadminArgs, DEFAULT_WSADMIN};
 pub use diagnosis::diagnose;
 pub use java_map::parse_java_map;
 pub use process::run;

@@ -80,11 +80,7 @@ impl Module for Orphans {
         let orphans = parse_orphans(&o.orphans)?;
         let policy = check_policy(o.policy.as_ref())?;
         if let Some(t) = &o.target_community {
-            if !lc_core::validate::is_uuid(t) {
-                return Err(Error::invalid(format!(
-                    "target_community must be a community UUID, got {t:?}"
-                )));
-            }
+            lc_core::validate::check_uuid("target_community", t)?;
         }
         let mut outcomes = plan(&o, &orphans, &policy);
         // A row that goes with another row's call gets no DATA row of its own.
@@ -163,12 +159,10 @@ fn parse_orphans(values: &[serde_json::Value]) -> Result<Vec<Orphan>, Error> {
                 std::slice::from_ref(&o.application),
             )?;
             lc_core::validate::check_value(&format!("orphans[{i}].object_id"), &o.object_id)?;
-            if !lc_core::validate::is_uuid(&o.old_community_uuid) {
-                return Err(Error::invalid(format!(
-                    "orphans[{i}].old_community_uuid must be a community UUID, got {:?}",
-                    o.old_community_uuid
-                )));
-            }
+            lc_core::validate::check_uuid(
+                &format!("orphans[{i}].old_community_uuid"),
+                &o.old_community_uuid,
+            )?;
             Ok(o)
         })
         .collect()

@@ -45,11 +45,7 @@ impl Module for Queue {
             }
             (None, Some(_), _) => ("type", Vec::new()),
             (None, None, Some(id)) => {
-                if !lc_core::validate::is_uuid(id) {
-                    return Err(Error::invalid(format!(
-                        "resource_id must be a community UUID, got {id:?}"
-                    )));
-                }
+                lc_core::validate::check_uuid("resource_id", id)?;
                 ("id", vec![id.clone()])
             }
             (None, None, None) if o.state == "cleared" => {

@@ -387,11 +387,7 @@ pub(crate) fn parse_communities(values: &[serde_json::Value]) -> Result<Vec<Comm
                     )))
                 }
             };
-            if !lc_core::validate::is_uuid(&uuid) {
-                return Err(Error::invalid(format!(
-                    "communities[{i}] must be a community UUID, got {uuid:?}"
-                )));
-            }
+            lc_core::validate::check_uuid(&format!("communities[{i}]"), &uuid)?;
             Ok((uuid, name, widgets))
         })
         .collect()

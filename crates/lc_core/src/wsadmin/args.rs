@@ -2,7 +2,7 @@
 
 use super::re;
 use crate::error::{Error, Result};
-use crate::protocol::{Elem, Opt};
+use crate::protocol::Elem;
 use crate::secret::Secret;
 use crate::validate::check_remote_path;
 use std::path::{Path, PathBuf};
@@ -93,11 +93,6 @@ impl WsadminArgs {
             .map(|d| Path::new(&d).join(name))
             .find(|p| p.is_file())
     }
-}
-
-/// The wsadmin options, as a module that flattens [`WsadminArgs`] into its options gets them.
-pub fn options() -> Vec<Opt> {
-    <WsadminArgs as crate::OptionSet>::options()
 }
 
 /// Checks the options that reach the wsadmin command line, before anything runs.
