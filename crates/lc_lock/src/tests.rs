@@ -22,6 +22,17 @@ fn call(
     run_text::<Lock>(&args.to_string())
 }
 
+/// This run (run1, pid 10, on ctl) takes the lock, with `running` the controller's process list.
+fn take(path: &Path, running: &[u64], check: bool) -> Map<String, Value> {
+    call(
+        path,
+        "present",
+        record("run1", 10, "ctl"),
+        Some(running),
+        check,
+    )
+}
+
 fn link(path: &Path) -> Map<String, Value> {
     serde_json::from_str(&std::fs::read_link(path).unwrap().to_string_lossy()).unwrap()
 }
@@ -34,13 +45,7 @@ fn msg(r: &Map<String, Value>) -> &str {
 fn takes_a_free_lock_making_its_folder_0750_and_releases_it() {
     let dir = tempfile::tempdir().unwrap();
     let lock = dir.path().join("work/recovery/.recover.lock");
-    let r = call(
-        &lock,
-        "present",
-        record("run1", 10, "ctl"),
-        Some(&[10]),
-        false,
-    );
+    let r = take(&lock, &[10], false);
     assert_eq!(
         (r["changed"].as_bool(), r["failed"].as_bool()),
         (Some(true), Some(false)),
@@ -61,13 +66,7 @@ fn takes_a_free_lock_making_its_folder_0750_and_releases_it() {
     assert_eq!(link(&lock)["lock"], Value::from(lock.display().to_string()));
     assert_eq!(link(&lock)["pid"], Value::from(10));
 
-    let again = call(
-        &lock,
-        "present",
-        record("run1", 10, "ctl"),
-        Some(&[10]),
-        false,
-    );
+    let again = take(&lock, &[10], false);
     assert_eq!(
         (again["changed"].as_bool(), again["failed"].as_bool()),
         (Some(false), Some(false))
@@ -86,13 +85,7 @@ fn a_lock_of_another_controller_is_refused_naming_its_holder_and_stays() {
     let lock = dir.path().join(".recover.lock");
     let raw = record("abcdefghij0123456789", 4242, "admin-workstation-7").to_string();
     std::os::unix::fs::symlink(&raw, &lock).unwrap();
-    let r = call(
-        &lock,
-        "present",
-        record("run1", 10, "ctl"),
-        Some(&[10]),
-        false,
-    );
+    let r = take(&lock, &[10], false);
     assert_eq!(
         (r["changed"].as_bool(), r["failed"].as_bool()),
         (Some(false), Some(true))
@@ -122,13 +115,7 @@ fn the_refusal_names_the_playbook_that_holds_it() {
     let mut holder = record("abcdefghij0123456789", 4242, "elsewhere");
     holder["playbook"] = Value::from("verify.yml");
     std::os::unix::fs::symlink(holder.to_string(), &lock).unwrap();
-    let r = call(
-        &lock,
-        "present",
-        record("run1", 10, "ctl"),
-        Some(&[10]),
-        false,
-    );
+    let r = take(&lock, &[10], false);
     assert!(msg(&r).starts_with(&format!(
         "Another verify.yml run holds the lock {} on dmgr1 (run",
         lock.display()
@@ -140,13 +127,7 @@ fn a_lock_left_by_a_run_of_this_controller_that_no_longer_runs_is_taken_over() {
     let dir = tempfile::tempdir().unwrap();
     let lock = dir.path().join(".recover.lock");
     std::os::unix::fs::symlink(record("old", 4242, "ctl").to_string(), &lock).unwrap();
-    let r = call(
-        &lock,
-        "present",
-        record("run1", 10, "ctl"),
-        Some(&[10, 77]),
-        false,
-    );
+    let r = take(&lock, &[10, 77], false);
     assert_eq!(
         (r["changed"].as_bool(), r["failed"].as_bool()),
         (Some(true), Some(false)),
@@ -182,13 +163,7 @@ fn a_holder_that_cannot_be_read_is_refused_as_such() {
     std::fs::write(p.join("file"), "x").unwrap();
     for name in ["link", "file"] {
         let lock = p.join(name);
-        let r = call(
-            &lock,
-            "present",
-            record("run1", 10, "ctl"),
-            Some(&[]),
-            false,
-        );
+        let r = take(&lock, &[], false);
         assert_eq!(r["failed"].as_bool(), Some(true));
         assert!(
             msg(&r).starts_with(&format!(
@@ -211,25 +186,13 @@ fn a_holder_that_cannot_be_read_is_refused_as_such() {
 fn check_mode_says_what_would_happen_and_touches_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let lock = dir.path().join("work/.recover.lock");
-    let r = call(
-        &lock,
-        "present",
-        record("run1", 10, "ctl"),
-        Some(&[10]),
-        true,
-    );
+    let r = take(&lock, &[10], true);
     assert_eq!(r["changed"].as_bool(), Some(true));
     assert!(!lock.parent().unwrap().exists());
 
     std::fs::create_dir(lock.parent().unwrap()).unwrap();
     std::os::unix::fs::symlink(record("old", 4242, "ctl").to_string(), &lock).unwrap();
-    let r = call(
-        &lock,
-        "present",
-        record("run1", 10, "ctl"),
-        Some(&[10]),
-        true,
-    );
+    let r = take(&lock, &[10], true);
     assert_eq!(r["changed"].as_bool(), Some(true));
     assert!(
         msg(&r).starts_with("would take over: Took over the lock of run old"),
