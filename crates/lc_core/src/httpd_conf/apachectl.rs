@@ -17,26 +17,25 @@ impl CtlOutput {
         self.status == Some(0)
     }
 
-    /// The last `n` non-empty lines, joined with `; `.
-    pub fn tail(&self, n: usize) -> String {
-        let lines: Vec<&str> = self
-            .output
+    /// The output's non-empty lines, trimmed.
+    fn lines(&self) -> Vec<&str> {
+        self.output
             .lines()
             .map(str::trim)
             .filter(|l| !l.is_empty())
-            .collect();
+            .collect()
+    }
+
+    /// The last `n` non-empty lines, joined with `; `.
+    pub fn tail(&self, n: usize) -> String {
+        let lines = self.lines();
         lines[lines.len().saturating_sub(n)..].join("; ")
     }
 
     /// The line that says what is wrong with a conf: httpd's `AH00526: Syntax error on line N of
     /// FILE:` and the line after it, or else the last lines.
     pub fn error_line(&self) -> String {
-        let lines: Vec<&str> = self
-            .output
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .collect();
+        let lines = self.lines();
         if let Some(i) = lines.iter().position(|l| l.contains("Syntax error")) {
             return lines[i..(i + 2).min(lines.len())].join(" ");
         }
