@@ -536,6 +536,21 @@ def test_a_site_that_answers_500_stops_the_run_before_reopening(sites, tmp_path)
     assert ihs1.wait_for("/", 200, USER)[0] == 200
 
 
+def report_cut_short(cell: Cell, target: Path, tmp_path: Path) -> Path:
+    """A wsadmin.sh beside the cell's that runs it, then, the first time ``target`` exists, cuts
+    that report to two thirds (a writer that dropped the end of its output, as on a full disk)."""
+    wrapper = Path(cell.wsadmin_path).parent / "wsadmin-broken-writer.sh"
+    cut = tmp_path / "cut.py"
+    cut.write_text("import os, sys\np, done = sys.argv[1], sys.argv[1] + '.cut'\n"
+                   "if os.path.exists(p) and not os.path.exists(done):\n"
+                   "    os.truncate(p, os.path.getsize(p) * 2 // 3)\n    open(done, 'w').close()\n")
+    wrapper.write_text(
+        '#!/bin/sh\n"$(dirname "$0")/wsadmin.sh" "$@"\nrc=$?\n'
+        f"'{sys.executable}' '{cut}' '{target}' || exit 99\nexit $rc\n")
+    wrapper.chmod(0o755)
+    return wrapper
+
+
 def test_an_unreadable_report_reopens_the_site_then_stops_naming_it(sites, tmp_path):
     """The Blog differences report is made unreadable between its generation and its reading (a
     wsadmin.sh that rewrites it after the real one ran): the run goes on through resume and
@@ -545,17 +560,7 @@ def test_an_unreadable_report_reopens_the_site_then_stops_naming_it(sites, tmp_p
     site = sites.make("unreadable", "Blog", communities=40, seed=5)
     remote = site.cell.root / "recovery" / "reports"
     target = remote / "Blog_communityDifferences.html"
-    bin_dir = Path(site.cell.wsadmin_path).parent
-    wrapper = bin_dir / "wsadmin-broken-writer.sh"
-    # A writer that drops the end of its output (a full disk): the report is cut short.
-    cut = tmp_path / "cut.py"
-    cut.write_text("import os, sys\np, done = sys.argv[1], sys.argv[1] + '.cut'\n"
-                   "if os.path.exists(p) and not os.path.exists(done):\n"
-                   "    os.truncate(p, os.path.getsize(p) * 2 // 3)\n    open(done, 'w').close()\n")
-    wrapper.write_text(
-        '#!/bin/sh\n"$(dirname "$0")/wsadmin.sh" "$@"\nrc=$?\n'
-        f"'{sys.executable}' '{cut}' '{target}' || exit 99\nexit $rc\n")
-    wrapper.chmod(0o755)
+    wrapper = report_cut_short(site.cell, target, tmp_path)
 
     run = site.run(tmp_path, {"lc_failed_databases": ["Blog"], "lc_wsadmin_path": str(wrapper)})
     assert run.rc != 0, out(run)

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, VENV_BIN, Cell, PlaybookRun, Poller, ansible_env, binary, lc_sim, play, run_playbook
-from test_recover import messages_by_owner, owners_of
+from test_recover import messages_by_owner, owners_of, report_cut_short
 
 TASK = "LifecycleRetryQueuedEvents"
 SERVICE = "CommunitiesRemoteAppService"
@@ -470,6 +470,29 @@ def test_recover_with_resync_leaves_only_what_resync_cannot_fix(damaged_site, tm
     status = cell.status()
     assert status["replayed"]["stale"] == 0
     assert status["scheduler"][TASK] == "SCHEDULED"
+
+
+def test_a_report_unreadable_after_the_resync_is_brought_to_the_controller_as_in_the_first_pass(
+        damaged_site, tmp_path):
+    """The pass after the resync runs the first pass's report tasks: a differences report cut
+    short after the resync is named in that pass's unread, and its raw files are fetched beside
+    the fresh consolidated report; the first pass read all of its reports."""
+    cell = damaged_site
+    report_dir = cell.root.parent / "recovery-report"
+    target = cell.root / "recovery" / "reports" / "after-resync" / "Blog_communityDifferences.html"
+    wrapper = report_cut_short(cell, target, tmp_path)
+    with ReplayFires(cell):
+        run = recover(cell, tmp_path, lc_contact_mode="resync", lc_resync_drain_poll=1,
+                      lc_wsadmin_path=str(wrapper))
+    assert run.rc == 0, run.stdout[-6000:] + run.stderr[-3000:]
+    assert run.task("Generate the difference and orphan reports").get("unread", []) == []
+    after = run.task("Generate and read the sync reports again")
+    orphans_file = target.parent / "Blog_orphanedRemoteApplications.html"
+    assert [(u["application"], u["files"]) for u in after["unread"]] == [
+        ("Blog", [str(target), str(orphans_file)])]
+    for raw in (target, orphans_file):
+        assert (report_dir / "after-resync" / raw.name).read_bytes() == raw.read_bytes(), raw
+        assert not (report_dir / raw.name).exists(), raw
 
 
 def test_recover_with_owners_leaves_the_differences_to_the_owners(damaged_site, tmp_path):
